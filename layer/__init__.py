@@ -1,0 +1,1 @@
+"""Tooling for the cached-clients layer: build, verify, publish and attach (never shipped)."""

@@ -1,0 +1,119 @@
+"""Shared fixtures: fake credentials everywhere, moto's server on 127.0.0.1, request counting."""
+
+import collections
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+# Set before anything imports boto3, and inherited by every subprocess a test starts,
+# so no test can reach real AWS or the instance metadata service.
+FAKE_ENVIRONMENT = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_REGION": "us-east-1",
+    "AWS_EC2_METADATA_DISABLED": "true",
+    "AWS_CONFIG_FILE": os.devnull,
+    "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+}
+for _name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "MOTO_ACCOUNT_ID", "AWS_ENDPOINT_URL"):
+    os.environ.pop(_name, None)
+os.environ.update(FAKE_ENVIRONMENT)
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _wait_until_listening(url: str, process: subprocess.Popen, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"moto's server exited with {process.returncode} before listening")
+        try:
+            urllib.request.urlopen(f"{url}/moto-api/", timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"moto's server did not answer on {url} within {timeout:.0f} s")
+
+
+@pytest.fixture(scope="session")
+def moto_server() -> Iterator[str]:
+    """moto's server in its own process on a free port of 127.0.0.1; yields its URL."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    environment = {key: value for key, value in os.environ.items() if key != "MOTO_ACCOUNT_ID"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        env=environment,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        _wait_until_listening(url, process)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@pytest.fixture
+def moto_endpoint(moto_server: str) -> str:
+    """moto's server, emptied of every resource an earlier test left behind."""
+    request = urllib.request.Request(f"{moto_server}/moto-api/reset", method="POST")
+    urllib.request.urlopen(request, timeout=10).close()
+    return moto_server
+
+
+class ApiCalls:
+    """Every AWS API call that any boto3 client in this process makes, as (service, operation)."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, str]] = []
+
+    def count(self, service: str | None = None, operation: str | None = None) -> int:
+        """How many calls match the service and operation given (None matches any)."""
+        return sum(
+            1
+            for called_service, called_operation in self.calls
+            if service in (None, called_service) and operation in (None, called_operation)
+        )
+
+    def by_operation(self) -> collections.Counter:
+        """A Counter of operation names."""
+        return collections.Counter(operation for _, operation in self.calls)
+
+
+@pytest.fixture
+def api_calls(monkeypatch: pytest.MonkeyPatch) -> ApiCalls:
+    """Records each call made through botocore, whichever client or thread makes it."""
+    import botocore.client
+
+    recorder = ApiCalls()
+    original = botocore.client.BaseClient._make_api_call
+
+    def recording(client, operation_name, api_params):
+        service = client.meta.service_model.service_name
+        recorder.calls.append((service, operation_name))
+        return original(client, operation_name, api_params)
+
+    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", recording)
+    return recorder
