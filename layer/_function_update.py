@@ -48,7 +48,13 @@ def update_layers(client, function: str, target: LayerVersionArn, *, dry_run: bo
         name = config["FunctionName"]
         before = [layer["Arn"] for layer in config.get("Layers", [])]
         after = plan_layers(before, target)
-        report = {"function": name, "before": before, "after": after}
+        report = {
+            "function": name,
+            "runtime": config.get("Runtime"),
+            "architectures": config.get("Architectures", ["x86_64"]),
+            "before": before,
+            "after": after,
+        }
 
         if after == before:
             return {**report, "status": "unchanged"}

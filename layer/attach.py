@@ -26,10 +26,13 @@ def main(argv: list[str]) -> int:
         _check_same_layer(args.all_using, target)
 
     client = aws.lambda_client(target.region, args.endpoint_url)
+    layer = _layer_version(client, target)
     if args.all_using:
         reports = _attach_all_using(client, target, args.dry_run)
     else:
         reports = [_attach_one(client, name, target, args.dry_run) for name in args.function]
+    for report in reports:
+        _warn_if_incompatible(report, layer)
 
     _print_result(target, args.dry_run, reports)
     return 1 if any(report["status"] == "failed" for report in reports) else 0
@@ -83,6 +86,31 @@ def _check_same_layer(layer: str, target: LayerVersionArn) -> None:
         )
 
 
+def _layer_version(client, target: LayerVersionArn) -> dict:
+    """The layer version itself: it must exist (and be readable) before any function moves."""
+    with aws.translated(f"layer version {target.arn}", target.region):
+        return client.get_layer_version(LayerName=target.layer_arn, VersionNumber=target.version)
+
+
+def _warn_if_incompatible(report: dict, layer: dict) -> None:
+    """Lambda attaches a layer whatever it declares; say so when the function is not among it."""
+    runtimes = layer.get("CompatibleRuntimes") or []
+    architectures = layer.get("CompatibleArchitectures") or []
+    warnings = []
+    if runtimes and report.get("runtime") and report["runtime"] not in runtimes:
+        warnings.append(f"runtime {report['runtime']} is not among {', '.join(runtimes)}")
+    unsupported = set(report.get("architectures") or []) - set(architectures)
+    if architectures and unsupported:
+        warnings.append(
+            f"architecture {', '.join(sorted(unsupported))} is not among {', '.join(architectures)}"
+        )
+
+    for warning in warnings:
+        logger.warning("%s: warning: the layer's %s", report["function"], warning)
+    if warnings:
+        report["warnings"] = warnings
+
+
 def _attach_all_using(client, target: LayerVersionArn, dry_run: bool) -> list[dict]:
     reports = []
     for config in _functions_using(client, target):
@@ -118,7 +146,11 @@ def _attach_one(client, function: str, target: LayerVersionArn, dry_run: bool) -
         print(f"build_layer.sh attach: error: {error}", file=sys.stderr)
         return {"function": function, "status": "failed", "error": str(error)}
 
-    logger.info("%s: %s", report["function"], report["status"])
+    if report["status"] == "would-update":
+        before, after = (", ".join(report[key]) or "none" for key in ("before", "after"))
+        logger.info("%s: would change layers from %s to %s", report["function"], before, after)
+    else:
+        logger.info("%s: %s", report["function"], report["status"])
     return report
 
 

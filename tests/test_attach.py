@@ -47,20 +47,21 @@ class Account:
         self.role = role["Role"]["Arn"]
         self.code = handler_zip()
 
-    def publish(self, layer: str, count: int) -> list[str]:
+    def publish(self, layer: str, count: int, **extra) -> list[str]:
         """Publish ``count`` versions of ``layer``; returns their ARNs, oldest first."""
+        content = {"ZipFile": self.code}
         return [
-            self.client.publish_layer_version(LayerName=layer, Content={"ZipFile": self.code})[
+            self.client.publish_layer_version(LayerName=layer, Content=content, **extra)[
                 "LayerVersionArn"
             ]
             for _ in range(count)
         ]
 
-    def function(self, name: str, layers: list[str]) -> str:
+    def function(self, name: str, layers: list[str], runtime: str = "python3.12") -> str:
         """Create a function with these layers; returns its ARN."""
         created = self.client.create_function(
             FunctionName=name,
-            Runtime="python3.12",
+            Runtime=runtime,
             Role=self.role,
             Handler="handler.handler",
             Code={"ZipFile": self.code},
@@ -89,10 +90,10 @@ def test_attach_replaces_in_place_keeps_order_and_second_run_changes_nothing(
     account: Account, api_calls, capsys
 ) -> None:
     other = account.publish("other", 3)
-    ours = account.publish(LAYER, 5)
+    ours = account.publish(LAYER, 5, CompatibleRuntimes=["python3.12", "python3.13"])
     account.function("mixed", [other[2], ours[3]])
     account.function("first", [ours[0], other[0]])
-    bare_arn = account.function("bare", [])
+    bare_arn = account.function("bare", [], runtime="python3.11")
 
     ran = run_cli(
         "attach", "--layer-arn", ours[4], "--endpoint-url", account.endpoint,
@@ -112,6 +113,8 @@ def test_attach_replaces_in_place_keeps_order_and_second_run_changes_nothing(
     assert reports["mixed"]["before"] == [other[2], ours[3]]
     assert reports["mixed"]["after"] == [other[2], ours[4]]
     assert ran.json()["layer_version_arn"] == ours[4]
+    assert reports["bare"]["warnings"] == ["runtime python3.11 is not among python3.12, python3.13"]
+    assert "warnings" not in reports["mixed"]
 
     again = ["attach", "--layer-arn", ours[4], "--endpoint-url", account.endpoint]
     assert main([*again, "--function", "mixed", "--function", "bare"]) == 0
@@ -187,19 +190,24 @@ def test_all_using_moves_every_older_user_and_dry_run_changes_nothing(account: A
     assert account.layers("newer") == [ours[3]]
 
 
-def test_malformed_layer_arn_is_one_line_and_no_call(moto_endpoint: str) -> None:
+def test_malformed_or_unknown_layer_arn_is_one_line(account: Account) -> None:
+    account.function("f", [])
     unversioned = f"{ARN_PREFIX}:layer:{LAYER}"
     for arn, expected in (
-        ("cached-clients:5", "is not a layer version ARN; expected arn:aws:lambda:"),
-        (unversioned, "has no version; append ':VERSION'"),
+        ("cached-clients:5", "--layer-arn 'cached-clients:5' is not a layer version ARN; expected"),
+        (unversioned, f"--layer-arn {unversioned} has no version; append ':VERSION'"),
+        (f"{unversioned}:7", f"layer version {unversioned}:7 not found in us-east-1"),
     ):
-        ran = run_cli("attach", "--layer-arn", arn, "--function", "f")
+        ran = run_cli(
+            "attach", "--layer-arn", arn, "--function", "f", "--endpoint-url", account.endpoint
+        )
 
         assert ran.returncode == 1, ran
         assert len(ran.stderr_lines) == 1, ran.stderr
-        assert ran.stderr_lines[0].startswith("build_layer.sh attach: error: --layer-arn ")
+        assert ran.stderr_lines[0].startswith("build_layer.sh attach: error: ")
         assert expected in ran.stderr_lines[0]
         assert ran.stdout == ""
+    assert account.layers("f") == []
 
 
 @pytest.mark.parametrize(
@@ -232,6 +240,13 @@ class StubbedLambda:
         self.stubber = Stubber(self.client)
         self.stubber.activate()
         monkeypatch.setattr(aws, "lambda_client", lambda region, endpoint_url=None: self.client)
+
+    def layer_version(self, arn: str) -> None:
+        """Queue GetLayerVersion's answer for the layer version attach is given."""
+        layer, version = arn.rsplit(":", 1)
+        response = {"LayerVersionArn": arn, "Version": int(version)}
+        expected = {"LayerName": layer, "VersionNumber": int(version)}
+        self.stubber.add_response("get_layer_version", response, expected)
 
     def config(self, name: str, layers: list[str], status: str = "Successful", **extra) -> None:
         """Queue a GetFunctionConfiguration answer."""
@@ -267,6 +282,7 @@ def test_conflict_on_first_update_is_retried_then_waited_for(
 ) -> None:
     old, new = f"{ARN_PREFIX}:layer:{LAYER}:4", f"{ARN_PREFIX}:layer:{LAYER}:5"
     other = f"{ARN_PREFIX}:layer:other:3"
+    stubbed.layer_version(new)
     stubbed.config("f", [other, old])
     stubbed.update("f", [other, new], error="ResourceConflictException")
     stubbed.config("f", [other, old])
@@ -287,6 +303,7 @@ def test_conflict_on_first_update_is_retried_then_waited_for(
 def test_failed_update_is_reported_with_its_reason(stubbed: StubbedLambda, capsys) -> None:
     new = f"{ARN_PREFIX}:layer:{LAYER}:5"
     reason = "The layer version is too large."
+    stubbed.layer_version(new)
     stubbed.config("f", [])
     stubbed.update("f", [new])
     stubbed.config(
@@ -307,6 +324,7 @@ def test_all_using_reads_every_page_of_functions(stubbed: StubbedLambda, capsys)
     old, new = f"{ARN_PREFIX}:layer:{LAYER}:1", f"{ARN_PREFIX}:layer:{LAYER}:2"
     first_page = {"Functions": [{"FunctionName": "a", "Layers": [{"Arn": old}]}], "NextMarker": "m"}
     second_page = {"Functions": [{"FunctionName": "b", "Layers": [{"Arn": old}]}]}
+    stubbed.layer_version(new)
     stubbed.stubber.add_response("list_functions", first_page, {})
     stubbed.stubber.add_response("list_functions", second_page, {"Marker": "m"})
     for name in ("a", "b"):
