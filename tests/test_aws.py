@@ -7,9 +7,14 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 
+import boto3
 import pytest
 from _cli import Result, run_cli
+from botocore.stub import Stubber
 from conftest import free_port
+
+from layer import aws
+from layer.cli import main
 
 LAYER_ARN = "arn:aws:lambda:us-east-1:123456789012:layer:cached-clients:5"
 CREDENTIALS = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")
@@ -148,3 +153,27 @@ def test_access_denied(bare_env: dict[str, str], denying_endpoint: str) -> None:
         "use credentials whose policy allows lambda:GetLayerVersion",
     )
     assert ran.stdout == ""
+
+
+@pytest.mark.parametrize(
+    ("code", "fragment"),
+    [
+        ("ExpiredTokenException", "the AWS credentials have expired (ExpiredTokenException)"),
+        ("UnrecognizedClientException", "AWS rejected the credentials"),
+        ("TooManyRequestsException", "wait a minute and run again"),
+        ("ServiceException", "GetLayerVersion failed in us-east-1: ServiceException: bad day"),
+    ],
+)
+def test_other_aws_errors_are_one_line_too(code, fragment, monkeypatch, capsys) -> None:
+    client = boto3.client("lambda", region_name="us-east-1", endpoint_url="http://127.0.0.1:9")
+    stubber = Stubber(client)
+    stubber.add_client_error("get_layer_version", code, "bad\n day", 400)
+    stubber.activate()
+    monkeypatch.setattr(aws, "lambda_client", lambda region, endpoint_url=None: client)
+
+    exit_code = main(["attach", "--layer-arn", LAYER_ARN, "--function", "f"])
+
+    error = capsys.readouterr().err
+    assert exit_code == 1
+    assert error.count("\n") == 1
+    assert fragment in error
