@@ -158,6 +158,7 @@ class StsStandIn:
 
     def start(self) -> None:
         """Listen on a free port of 127.0.0.1 in a daemon thread."""
+        import functools
         import http.server
         import threading
         from urllib.parse import parse_qs
@@ -182,7 +183,8 @@ class StsStandIn:
 
         self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        serve = functools.partial(self._server.serve_forever, poll_interval=0.05)
+        threading.Thread(target=serve, daemon=True).start()
 
     def stop(self) -> None:
         """Stop listening."""
