@@ -3,6 +3,7 @@
 import functools
 import logging
 import threading
+import tracemalloc
 from decimal import Decimal
 
 import boto3
@@ -390,3 +391,70 @@ def test_misses_are_logged_at_debug_without_key_values(items, cached, caplog):
     messages = [record.getMessage() for record in caplog.records]
     assert any("miss" in message for message in messages)
     assert not any("widget" in message for message in messages)
+
+
+def test_the_cache_keeps_to_its_byte_budget(aws, cached, monkeypatch):
+    budget = 4 * 1024 * 1024
+    monkeypatch.setenv("CACHED_CLIENTS_MAX_BYTES", str(budget))
+    cached.clear()
+    table = _table("large", ("pk", "S"))
+    for number in range(65):
+        table.put_item(Item={"pk": f"item-{number}", "blob": f"{number:04d}" * 87_500})
+    _table("small", ("pk", "S")).put_item(Item={"pk": "warm"})
+    cached.get_item("small", {"pk": "warm"}, ttl=0)  # the client and its models, not measured
+
+    tracemalloc.start()
+    try:
+        baseline = tracemalloc.get_traced_memory()[0]
+        for number in range(65):
+            item = cached.get_item("large", {"pk": f"item-{number}"})
+            assert len(item["blob"]) == 350_000
+        del item
+        grown = tracemalloc.get_traced_memory()[0] - baseline
+    finally:
+        tracemalloc.stop()
+
+    held = cached.stats()["dynamodb"]
+    assert held["bytes"] <= budget
+    assert held["evictions"] == 65 - held["entries"]
+    assert 8 <= held["entries"] <= 12
+    assert grown <= 1.25 * budget
+
+
+def test_the_least_recently_used_item_is_evicted_first(aws, cached, monkeypatch, api_calls):
+    monkeypatch.setenv("CACHED_CLIENTS_MAX_BYTES", str(3 * 120_000))
+    cached.clear()
+    table = _table("large", ("pk", "S"))
+    for name in "abcd":
+        table.put_item(Item={"pk": name, "blob": name * 100_000})
+
+    cached.get_item("large", {"pk": "a"})
+    cached.get_item("large", {"pk": "b"})
+    cached.get_item("large", {"pk": "c"})
+    cached.get_item("large", {"pk": "a"})
+    cached.get_item("large", {"pk": "d"})
+    requests = api_calls.count("dynamodb", "GetItem")
+
+    cached.get_item("large", {"pk": "a"})
+    cached.get_item("large", {"pk": "c"})
+    cached.get_item("large", {"pk": "d"})
+    assert api_calls.count("dynamodb", "GetItem") == requests
+    cached.get_item("large", {"pk": "b"})
+    assert api_calls.count("dynamodb", "GetItem") == requests + 1
+
+
+def test_an_item_larger_than_the_budget_is_returned_not_kept(
+    aws, cached, monkeypatch, api_calls, caplog
+):
+    monkeypatch.setenv("CACHED_CLIENTS_MAX_BYTES", "100000")
+    cached.clear()
+    caplog.set_level(logging.DEBUG, logger="cached_clients")
+    _table("large", ("pk", "S")).put_item(Item={"pk": "big", "blob": "x" * 350_000})
+
+    first = cached.get_item("large", {"pk": "big"})
+    second = cached.get_item("large", {"pk": "big"})
+
+    assert first == second == {"pk": "big", "blob": "x" * 350_000}
+    assert api_calls.count("dynamodb", "GetItem") == 2
+    assert cached.stats()["dynamodb"]["entries"] == 0
+    assert any("exceeds the budget" in record.getMessage() for record in caplog.records)

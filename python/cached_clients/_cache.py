@@ -15,7 +15,7 @@ import cachetools
 
 from cached_clients import _config
 
-__all__ = ["MISS", "Cache", "caches", "check_ttl", "draw_lifetime"]
+__all__ = ["MISS", "Cache", "caches", "check_ttl", "draw_lifetime", "register"]
 
 logger = logging.getLogger("cached_clients")
 
@@ -44,8 +44,14 @@ def draw_lifetime(ttl: float, *, first: bool) -> float:
 
 
 def caches() -> tuple[Cache, ...]:
-    """Every cache core created in this process."""
+    """Every registered cache core, so that clear() and lifecycle hooks can reach them all."""
     return tuple(_caches)
+
+
+def register(cache: Cache) -> Cache:
+    """Add the cache to the registry that caches() reads, and return it."""
+    _caches.append(cache)
+    return cache
 
 
 def check_ttl(ttl: object) -> None:
@@ -131,7 +137,6 @@ class Cache:
         self._generation = 0
         self._reset()
         self.lookup = self._reader()
-        _caches.append(self)
 
     def _reader(self) -> Callable[[Hashable, float | None], object]:
         """The lock-free read of a fresh value; a closure, since this is every warm call."""

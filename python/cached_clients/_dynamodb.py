@@ -6,7 +6,7 @@ import functools
 import re
 
 from cached_clients import _clients, _keys
-from cached_clients._cache import MISS, Cache, check_ttl
+from cached_clients._cache import MISS, Cache, check_ttl, register
 from cached_clients._items import StoredItem, deep_size
 from cached_clients._keys import canonical_key, projection
 
@@ -48,7 +48,7 @@ def _size(key: tuple, stored: StoredItem) -> int:
     return deep_size(key) + stored.size
 
 
-_ITEMS = Cache("dynamodb", max_bytes=lambda config: config.max_bytes, sizeof=_size)
+_ITEMS = register(Cache("dynamodb", max_bytes=lambda config: config.max_bytes, sizeof=_size))
 _lookup = _ITEMS.lookup
 _scopes: dict[tuple, _Scope] = {}
 _scope_ids: dict[tuple, int] = {}

@@ -8,7 +8,7 @@ import sys
 from collections.abc import Hashable
 
 from cached_clients import _boto, _config, _roles
-from cached_clients._cache import MISS, Cache, check_ttl
+from cached_clients._cache import MISS, Cache, check_ttl, register
 
 __all__ = ["Credentials", "Fetched", "RoleScope", "assume_role", "fetch", "forget", "role_scope"]
 
@@ -104,11 +104,8 @@ def _size(key: Hashable, fetched: Fetched) -> int:
     )
 
 
-_CACHE = Cache(
-    "sts",
-    max_bytes=lambda config: _MAX_BYTES,
-    sizeof=_size,
-    cap=lambda fetched: fetched.usable,
+_CACHE = register(
+    Cache("sts", max_bytes=lambda config: _MAX_BYTES, sizeof=_size, cap=lambda f: f.usable)
 )
 _scopes: dict[tuple, RoleScope] = {}
 
