@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import threading
 from collections.abc import Callable, Hashable
 
-__all__ = ["DEFAULT", "client_for", "default_identity", "default_session", "forget", "region"]
+__all__ = [
+    "DEFAULT",
+    "botocore_session",
+    "client_for",
+    "default_identity",
+    "default_session",
+    "forget",
+    "region",
+]
 
 logger = logging.getLogger("cached_clients")
 
@@ -46,9 +55,27 @@ def default_session() -> object:
             if _made.session is None:
                 import boto3
 
-                _made.session = boto3.Session()
+                _made.session = boto3.Session(botocore_session=botocore_session())
             session = _made.session
     return session
+
+
+def botocore_session() -> object:
+    """A new botocore session that reads service models through the process's one loader."""
+    import botocore.session
+
+    session = botocore.session.get_session()
+    session.register_component("data_loader", _loader())
+    return session
+
+
+@functools.cache
+def _loader() -> object:
+    # Parsing a service's model costs tens of milliseconds per session; the files never change
+    # while the process runs, so every session we make shares one loader and its cache.
+    from botocore.loaders import create_loader
+
+    return create_loader()
 
 
 def default_identity() -> tuple:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 
-from cached_clients import _sts
+from cached_clients import _boto, _sts
 from cached_clients._cache import check_ttl
 
 __all__ = ["role_session", "session_for"]
@@ -46,11 +46,10 @@ def session_for(scope: _sts.RoleScope, ttl: float | None = None) -> boto3.Sessio
     """A boto3.Session whose refreshable credentials are fed from the scope's cached entry."""
     import boto3
     import botocore.credentials
-    import botocore.session
 
     credentials = _credentials_class()(scope, ttl)
     provider = _provider_class()(credentials)
-    botocore_session = botocore.session.get_session()
+    botocore_session = _boto.botocore_session()
     botocore_session.register_component(
         "credential_provider", botocore.credentials.CredentialResolver([provider])
     )
