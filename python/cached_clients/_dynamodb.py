@@ -19,19 +19,17 @@ _MAX_SCOPES = 1024
 
 
 class _Scope:
-    """A table as seen through one client: its cache-key prefix and how to get the client."""
+    """A checked table name with the arguments that choose its client."""
 
-    __slots__ = ("assume_kwargs", "id", "region", "role_arn", "table_name")
+    __slots__ = ("assume_kwargs", "region", "role_arn", "table_name")
 
     def __init__(
         self,
-        scope_id: int,
         table_name: str,
         resolved: _clients.Resolved,
         role_arn: object,
         assume_kwargs: dict[str, object],
     ) -> None:
-        self.id = scope_id
         self.table_name = table_name
         self.region = resolved.region
         self.role_arn = role_arn
@@ -51,7 +49,6 @@ def _size(key: tuple, stored: StoredItem) -> int:
 _ITEMS = register(Cache("dynamodb", max_bytes=lambda config: config.max_bytes, sizeof=_size))
 _lookup = _ITEMS.lookup
 _scopes: dict[tuple, _Scope] = {}
-_scope_ids: dict[tuple, int] = {}
 
 
 def get_item(
@@ -70,36 +67,52 @@ def get_item(
     The caller owns the returned dict. ``consistent_read=True`` always reads upstream and
     refreshes the entry. ``assume_kwargs`` go to AssumeRole along with ``role_arn``.
     """
-    try:
-        scope = _scopes[
-            (table_name, region, role_arn, *assume_kwargs.items())
-            if assume_kwargs
-            else (table_name, region, role_arn)
-        ]
-    except (KeyError, TypeError):
-        scope = _new_scope(table_name, region, role_arn, assume_kwargs)
     if ttl is not None:
         check_ttl(ttl)
+    # The arguments as given, not as resolved: equal arguments always resolve to the same
+    # region, endpoint and identity in one process, and a hit then needs one lookup only.
     cache_key = (
-        scope.id,
+        table_name,
+        region,
+        role_arn,
         canonical_key(key),
         None if attributes is None else projection(attributes),
     )
+    if assume_kwargs:
+        cache_key += (tuple(sorted(assume_kwargs.items())),)
 
     if consistent_read is False:
-        stored = _lookup(cache_key, ttl)
+        try:
+            stored = _lookup(cache_key, ttl)
+        except TypeError:  # an unhashable argument, refused just below
+            stored = MISS
         if stored is not MISS:
             return stored.copy()
     elif consistent_read is not True:
         raise TypeError(f"consistent_read must be a bool, not {type(consistent_read).__name__}")
 
-    fetch = functools.partial(_fetch, scope, cache_key, consistent_read)
+    scope = _scope(table_name, region, role_arn, assume_kwargs)
+    fetch = functools.partial(_fetch, scope, cache_key[3], cache_key[4], consistent_read)
     return _ITEMS.load(cache_key, fetch, ttl, refresh=consistent_read).copy()
 
 
 def forget() -> None:
-    """Forget every resolved table scope; their ids stay taken, so no two prefixes share one."""
+    """Forget every resolved table scope (the items themselves live in the cache core)."""
     _scopes.clear()
+
+
+def _scope(
+    table_name: object, region: object, role_arn: object, assume_kwargs: dict[str, object]
+) -> _Scope:
+    """The checked scope of these arguments, resolved on their first use."""
+    raw = (table_name, region, role_arn, *assume_kwargs.items())
+    try:
+        found = _scopes.get(raw)
+    except TypeError:
+        found = None
+    if found is None:
+        found = _new_scope(table_name, region, role_arn, assume_kwargs)
+    return found
 
 
 def _new_scope(
@@ -114,22 +127,22 @@ def _new_scope(
         )
 
     resolved = _clients.resolve("dynamodb", region, None, role_arn, assume_kwargs)
-    prefix = (resolved.region, resolved.endpoint_url, resolved.identity, table_name)
-    scope_id = _scope_ids.setdefault(prefix, len(_scope_ids))
-    found = _Scope(scope_id, table_name, resolved, role_arn, dict(assume_kwargs))
+    found = _Scope(table_name, resolved, role_arn, dict(assume_kwargs))
     if len(_scopes) < _MAX_SCOPES:
         _scopes[(table_name, region, role_arn, *assume_kwargs.items())] = found
     return found
 
 
-def _fetch(scope: _Scope, cache_key: tuple, consistent_read: bool) -> StoredItem:
+def _fetch(
+    scope: _Scope, pairs: tuple, names: tuple[str, ...] | None, consistent_read: bool
+) -> StoredItem:
     serialize = _serializer().serialize
     request = {
         "TableName": scope.table_name,
-        "Key": {name: serialize(value) for name, value in cache_key[1]},
+        "Key": {name: serialize(value) for name, value in pairs},
     }
-    if cache_key[2] is not None:
-        request.update(_keys.projection_parameters(cache_key[2]))
+    if names is not None:
+        request.update(_keys.projection_parameters(names))
     if consistent_read:
         request["ConsistentRead"] = True
 

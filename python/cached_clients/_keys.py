@@ -16,19 +16,21 @@ def canonical_key(key: object) -> tuple:
     DynamoDB key attributes are strings, numbers or binary. An int and an equal Decimal are one
     number and give equal keys; a float or a bool is refused even where an equal int would do.
     """
+    if type(key) is dict and len(key) == 1:
+        # The common single-attribute key, checked inline: this runs on every warm call.
+        (name,) = key
+        value = key[name]
+        kind = type(value)
+        if ((kind is str and value) or kind is int) and type(name) is str and name:
+            return ((name, value),)
+    return _general_key(key)
+
+
+def _general_key(key: object) -> tuple:
     if type(key) is not dict:
         raise TypeError(f"key must be a dict of attribute names to values, not {_kind(key)}")
     if not key:
         raise ValueError("key must name at least one key attribute, not be empty")
-
-    if len(key) == 1:
-        # The common single-attribute key, checked inline: this runs on every warm call.
-        for pair in key.items():
-            name, value = pair
-            kind = type(value)
-            if type(name) is str and name and (kind is int or (kind is str and value)):
-                return (pair,)
-        return _checked_key(key)
 
     for name, value in key.items():
         if not _plain(name, value):
