@@ -6,6 +6,7 @@ a constructor parameter, so these tests move time instead of sleeping.
 
 import logging
 import threading
+import time
 
 import pytest
 from cached_clients._cache import MISS, Cache
@@ -207,12 +208,18 @@ def _leader_and_waiters(core: Cache, upstream: Upstream, waiters: int) -> tuple[
     leader, results, errors = _in_threads(1, lambda: core.load("k", upstream))
     assert upstream.entered.wait(10)
     others, more_results, more_errors = _in_threads(waiters, lambda: core.load("k", upstream))
-    while core.stats()["hits"] < waiters:
-        threading.Event().wait(0.001)
+    _wait_for(lambda: core.stats()["hits"] >= waiters)
     upstream.release.set()
     for thread in leader + others:
         thread.join(10)
     return results + more_results, errors + more_errors
+
+
+def _wait_for(condition, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "gave up waiting"
+        time.sleep(0.001)
 
 
 def test_single_flight_waiters_get_the_leaders_value(clock):

@@ -3,6 +3,7 @@
 import functools
 import logging
 import threading
+import time
 import tracemalloc
 from decimal import Decimal
 
@@ -252,9 +253,9 @@ def _hold_get_item_until_waiters_joined(cached, waiters: int) -> None:
     """Keep the first GetItem in flight until every other thread waits on it."""
 
     def hold(**_) -> None:
-        deadline = threading.Event()
-        while cached.stats()["dynamodb"]["hits"] < waiters and not deadline.wait(0.01):
-            pass
+        deadline = time.monotonic() + 10
+        while cached.stats()["dynamodb"]["hits"] < waiters and time.monotonic() < deadline:
+            time.sleep(0.005)
 
     cached.client("dynamodb").meta.events.register("before-send.dynamodb.GetItem", hold)
 
