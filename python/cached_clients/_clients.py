@@ -11,14 +11,13 @@ _resolved: dict[tuple, Resolved] = {}
 
 
 class Resolved:
-    """A client with the region, endpoint and identity it was made for."""
+    """A client with the region it was made for and the identity of its credentials."""
 
-    __slots__ = ("client", "endpoint_url", "identity", "region")
+    __slots__ = ("client", "identity", "region")
 
     def __init__(self, client: object, region: str | None, identity: tuple) -> None:
         self.client = client
         self.region = region
-        self.endpoint_url = client.meta.endpoint_url
         self.identity = identity
 
 
