@@ -209,6 +209,7 @@ def test_the_caller_owns_the_result(items, cached):
     first["dimensions"]["units"].append("mm")
     first["dimensions"]["height"] = Decimal("0")
     first["raw"].value = b"changed"
+    next(iter(first["blobs"])).value = b"changed"
     first["name"] = "changed"
     del first["status"]
 

@@ -70,7 +70,7 @@ def _copier(value: object) -> Callable[[object], object] | None:
     if kind in _SHARED:
         return None
     if kind is set:
-        return set.copy
+        return set.copy if all(_copier(element) is None for element in value) else _copy_deep
     if kind is list:
         return list.copy if all(_copier(element) is None for element in value) else _copy_deep
     if kind is dict:
@@ -89,7 +89,7 @@ def _copy_deep(value: object) -> object:
     if kind is dict:
         return {name: _copy_deep(element) for name, element in value.items()}
     if kind is set:
-        return set(value)
+        return {_copy_deep(element) for element in value}
     if kind is _binary():
         return _copy_binary(value)
     return value
