@@ -8,7 +8,11 @@ __all__ = ["clear", "stats"]
 
 
 def stats() -> dict[str, dict[str, int]]:
-    """Per cache ("sts", "dynamodb"): hits, misses, evictions, entries and bytes."""
+    """Per cache ("sts", "dynamodb"): hits, misses, evictions, entries and bytes.
+
+    Misses count every call that went upstream; evictions, the entries dropped to keep the
+    byte budget. Expired entries are held (and counted) until they are fetched again.
+    """
     return {cache.name: cache.stats() for cache in _cache.caches()}
 
 

@@ -191,7 +191,10 @@ class Cache:
         return found
 
     def stats(self) -> dict[str, int]:
-        """Hits, misses (calls that went upstream), evictions, entries and bytes held."""
+        """Hits, misses (calls that went upstream), evictions, entries and bytes held.
+
+        A caller that waited for another caller's fetch of the same key counts as a hit.
+        """
         with self._lock:
             self._settle()
             return {
