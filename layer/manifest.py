@@ -40,19 +40,19 @@ def manifest_path(zip_path: Path) -> Path:
     return zip_path.with_suffix(".json")
 
 
-def load_manifest(zip_path: Path) -> dict[str, Any]:
-    """Read the manifest beside ``zip_path``; LayerError with the next step if it is unusable."""
-    path = manifest_path(zip_path)
+def load_manifest(zip_path: Path, path: Path | None = None) -> dict[str, Any]:
+    """Read the manifest of ``zip_path`` (beside it unless ``path``); LayerError if unusable."""
+    path = path or manifest_path(zip_path)
     try:
         manifest = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise LayerError(f"{path}: no manifest beside the zip; run ./build_layer.sh") from None
+        raise LayerError(f"{path}: no manifest for {zip_path.name}; run ./build_layer.sh") from None
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
         raise LayerError(f"{path}: unreadable manifest ({error}); run ./build_layer.sh") from None
 
-    missing = [
-        key for key in REQUIRED_KEYS if not isinstance(manifest, dict) or key not in manifest
-    ]
+    if not isinstance(manifest, dict):
+        raise LayerError(f"{path}: not a JSON object; run ./build_layer.sh")
+    missing = [key for key in REQUIRED_KEYS if key not in manifest]
     if missing:
         raise LayerError(f"{path}: manifest lacks {', '.join(missing)}; run ./build_layer.sh")
     return manifest
