@@ -15,7 +15,10 @@ __all__ = ["PLATFORMS", "build_wheel", "install", "tidy"]
 logger = logging.getLogger(__name__)
 
 # What the build backend reads besides python/ (pyproject.toml names the readme and licence).
-PROJECT_FILES = ("pyproject.toml", "README.md", "LICENSE")
+PROJECT_FILES = ("pyproject.toml", "LICENSE")
+# The wheel's long description stands in for README.md, so that editing the guide leaves the
+# layer's bytes (and CodeSha256, hence the published version) as they are.
+_README = "The cached-clients Lambda layer's runtime library; its guide is the project's README.\n"
 PLATFORMS = {"arm64": "manylinux2014_aarch64", "x86_64": "manylinux2014_x86_64"}
 # pip's own records of how it installed: one holds the absolute path of the local wheel.
 _PIP_RECORDS = ("direct_url.json", "INSTALLER", "REQUESTED")
@@ -28,6 +31,7 @@ def build_wheel(project: Path, workdir: Path) -> Path:
     source.mkdir()
     for name in PROJECT_FILES:
         shutil.copy2(project / name, source / name)
+    (source / "README.md").write_text(_README, encoding="utf-8")
     shutil.copytree(project / "python", source / "python", ignore=_SKIPPED)
 
     wheels = workdir / "wheel"

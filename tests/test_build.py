@@ -173,7 +173,11 @@ def test_import_from_the_read_only_layer_compiles_no_source(
 
 def test_two_clean_copies_build_the_same_bytes(tmp_path: Path) -> None:
     epoch = 1_700_000_000
-    zips = [build_in_clean_copy(tmp_path / name, epoch) for name in ("one", "two")]
+    # The second copy's guide differs: documentation must not change the layer's bytes.
+    zips = [
+        build_in_clean_copy(tmp_path / "one", epoch),
+        build_in_clean_copy(tmp_path / "two", epoch, readme_extra="\nAn edited guide.\n"),
+    ]
 
     assert zips[0].read_bytes() == zips[1].read_bytes()
     assert zips[0].with_suffix(".json").read_text() == zips[1].with_suffix(".json").read_text()
@@ -281,7 +285,7 @@ def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def build_in_clean_copy(copy: Path, epoch: int) -> Path:
+def build_in_clean_copy(copy: Path, epoch: int, readme_extra: str = "") -> Path:
     """Copy the checkout's files (tracked or new, not ignored) and run ./build_layer.sh there."""
     listed = subprocess.run(
         ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
@@ -293,6 +297,8 @@ def build_in_clean_copy(copy: Path, epoch: int) -> Path:
         if (ROOT / name).is_file():
             (copy / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(ROOT / name, copy / name)
+    with (copy / "README.md").open("a") as readme:
+        readme.write(readme_extra)
     # The venv is the same pinned toolchain either way; sharing it keeps the test fast.
     (copy / ".venv").symlink_to(ROOT / ".venv")
 
