@@ -59,40 +59,21 @@ def main(argv: list[str]) -> int:
 def build(settings: BuildSettings) -> Path:
     """Stage, check, compile and zip the layer; return the zip's path (manifest beside it)."""
     name, version, license_name = _project_facts(settings.project)
-    python_version = _oldest_supported(settings.today).version_text
     with tempfile.TemporaryDirectory(prefix="cached-clients-build-") as work:
-        stage = Path(work) / "opt"
-        python_dir = stage / "python"
-        wheel = staging.build_wheel(settings.project, Path(work))
-        staging.install(
-            python_dir,
-            settings.requirements,
-            wheel,
-            architecture=settings.architecture,
-            python_version=python_version,
-        )
-        for removed in staging.tidy(python_dir):
-            logger.info("left out python/%s", removed)
-
-        distributions = _checked_distributions(python_dir, python_version, settings)
-        architectures, tied_to = _architectures(python_dir, settings.architecture)
-        runtimes = _runtimes(distributions, tied_to, settings.today)
-        compiled_by = _compile(stage, runtimes)
-        _check_unzipped_size(python_dir, settings.max_unzipped_bytes)
-
+        staged = _stage(settings, Path(work) / "opt")
         zip_path = settings.output_dir / f"{name}-{version}.zip"
-        _write_zip(stage, zip_path)
+        _write_zip(staged.root, zip_path)
 
     manifest = {
         "name": name,
         "version": version,
         "zip": zip_path.name,
         "license": license_name,
-        "distributions": {dist.name: dist.version for dist in distributions},
-        "licenses": {dist.name: dist.license for dist in distributions},
-        "compatible_runtimes": [runtime.name for runtime in runtimes],
-        "compatible_architectures": architectures,
-        "bytecode": compiled_by,
+        "distributions": {dist.name: dist.version for dist in staged.distributions},
+        "licenses": {dist.name: dist.license for dist in staged.distributions},
+        "compatible_runtimes": [runtime.name for runtime in staged.runtimes],
+        "compatible_architectures": staged.architectures,
+        "bytecode": staged.bytecode,
         "platform": staging.PLATFORMS[settings.architecture],
         **_sizes_and_digests(zip_path, settings.warn_zip_bytes),
         "files": file_records(zip_path),
@@ -100,6 +81,38 @@ def build(settings: BuildSettings) -> Path:
     write_manifest(zip_path, manifest)
     logger.info("built %s (%d bytes)", zip_path, manifest["zip_bytes"])
     return zip_path
+
+
+@dataclass(frozen=True)
+class _Staged:
+    root: Path
+    distributions: list[Distribution]
+    architectures: list[str]
+    runtimes: list[Runtime]
+    bytecode: dict[str, str]
+
+
+def _stage(settings: BuildSettings, root: Path) -> _Staged:
+    """Install, tidy, check and compile the layer's tree under ``root/python``."""
+    python_dir = root / "python"
+    python_version = _oldest_supported(settings.today).version_text
+    wheel = staging.build_wheel(settings.project, root.parent)
+    staging.install(
+        python_dir,
+        settings.requirements,
+        wheel,
+        architecture=settings.architecture,
+        python_version=python_version,
+    )
+    for removed in staging.tidy(python_dir):
+        logger.info("left out python/%s", removed)
+
+    distributions = _checked_distributions(python_dir, python_version, settings)
+    architectures, tied_to = _architectures(python_dir, settings.architecture)
+    runtimes = _runtimes(distributions, tied_to, settings.today)
+    bytecode = _compile(root, runtimes)
+    _check_unzipped_size(python_dir, settings.max_unzipped_bytes)
+    return _Staged(root, distributions, architectures, runtimes, bytecode)
 
 
 def _parser() -> argparse.ArgumentParser:
