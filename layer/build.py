@@ -59,10 +59,11 @@ def main(argv: list[str]) -> int:
 def build(settings: BuildSettings) -> Path:
     """Stage, check, compile and zip the layer; return the zip's path (manifest beside it)."""
     name, version, license_name = _project_facts(settings.project)
+    date_time = entry_date_time()
     with tempfile.TemporaryDirectory(prefix="cached-clients-build-") as work:
         staged = _stage(settings, Path(work) / "opt")
         zip_path = settings.output_dir / f"{name}-{version}.zip"
-        _write_zip(staged.root, zip_path)
+        _write_zip(staged.root, zip_path, date_time)
 
     manifest = {
         "name": name,
@@ -74,7 +75,11 @@ def build(settings: BuildSettings) -> Path:
         "compatible_runtimes": [runtime.name for runtime in staged.runtimes],
         "compatible_architectures": staged.architectures,
         "bytecode": staged.bytecode,
-        "platform": staging.PLATFORMS[settings.architecture],
+        "installed_for": {
+            "platform": staging.PLATFORMS[settings.architecture],
+            "implementation": "cp",
+            "python_version": staged.python_version,
+        },
         **_sizes_and_digests(zip_path, settings.warn_zip_bytes),
         "files": file_records(zip_path),
     }
@@ -90,6 +95,7 @@ class _Staged:
     architectures: list[str]
     runtimes: list[Runtime]
     bytecode: dict[str, str]
+    python_version: str
 
 
 def _stage(settings: BuildSettings, root: Path) -> _Staged:
@@ -112,7 +118,7 @@ def _stage(settings: BuildSettings, root: Path) -> _Staged:
     runtimes = _runtimes(distributions, tied_to, settings.today)
     bytecode = _compile(root, runtimes)
     _check_unzipped_size(python_dir, settings.max_unzipped_bytes)
-    return _Staged(root, distributions, architectures, runtimes, bytecode)
+    return _Staged(root, distributions, architectures, runtimes, bytecode, python_version)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -253,10 +259,10 @@ def _check_unzipped_size(python_dir: Path, limit: int) -> None:
         )
 
 
-def _write_zip(stage: Path, zip_path: Path) -> None:
+def _write_zip(stage: Path, zip_path: Path, date_time: tuple[int, ...]) -> None:
     zip_path.parent.mkdir(parents=True, exist_ok=True)
     partial = zip_path.with_name(f".{zip_path.name}.partial")
-    write_zip(stage, partial, entry_date_time())
+    write_zip(stage, partial, date_time)
     os.replace(partial, zip_path)
 
 

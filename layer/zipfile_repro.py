@@ -6,6 +6,8 @@ import zipfile
 from collections.abc import Mapping
 from pathlib import Path
 
+from layer.errors import LayerError
+
 __all__ = ["DIRECTORY_MODE", "FILE_MODE", "entry_date_time", "write_zip"]
 
 FILE_MODE = 0o644
@@ -23,7 +25,9 @@ def entry_date_time(environ: Mapping[str, str] = os.environ) -> tuple[int, ...]:
     try:
         epoch = int(value) if value else _ZIP_EPOCH
     except ValueError:
-        raise ValueError(f"SOURCE_DATE_EPOCH must be whole seconds, not {value!r}") from None
+        raise LayerError(
+            f"SOURCE_DATE_EPOCH={value!r} is not whole seconds since 1970; fix or unset it"
+        ) from None
 
     epoch = min(max(epoch, _ZIP_EPOCH), _ZIP_LAST)
     # A zip stores seconds halved; rounding down here makes what we write what we read back.

@@ -197,7 +197,16 @@ def test_moving_today_past_a_deprecation_drops_that_runtime(tmp_path: Path) -> N
 
     manifest = json.loads(next(tmp_path.glob("*.json")).read_text())
     assert manifest["compatible_runtimes"] == ["python3.12", "python3.13", "python3.14"]
+    assert manifest["installed_for"]["python_version"] == "3.12"
     assert "cpython-311" not in manifest["bytecode"]
+
+
+def test_a_malformed_source_date_epoch_is_one_clear_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "yesterday")
+    with pytest.raises(LayerError, match="SOURCE_DATE_EPOCH='yesterday' is not whole seconds"):
+        main(["--output-dir", str(tmp_path)])
 
 
 def test_no_supported_runtime_left_fails(tmp_path: Path) -> None:
