@@ -28,15 +28,7 @@ from layer.interpreters import discover
 from layer.runtime_packages import runtime_packages
 from layer.unpack import read_only_opt
 
-pytestmark = [
-    pytest.mark.layer,
-    pytest.mark.server,
-    pytest.mark.skipif(
-        "def get_item"
-        not in "".join(path.read_text() for path in (ROOT / "python/cached_clients").glob("*.py")),
-        reason="needs the cached_clients runtime (get_item), which has not landed on this branch",
-    ),
-]
+pytestmark = [pytest.mark.layer, pytest.mark.server]
 
 OWNER = "222222222222"  # the account that owns the table; moto's default is 123456789012
 ROLE_ARN = f"arn:aws:iam::{OWNER}:role/accounts-reader"
