@@ -37,6 +37,7 @@ def main(argv: list[str] | None = None) -> int:
     versions = [r.version for r in RUNTIMES if r.name in manifest["compatible_runtimes"]]
     with tempfile.TemporaryDirectory() as work:
         sources_only = _without_bytecode(arguments.zip, Path(work) / "sources.zip")
+        print(f"the same zip without bytecode: {sources_only.stat().st_size:,} bytes")
         for interpreter in discover(versions):
             shipped = _median_import(interpreter, arguments.zip, arguments.runs)
             compiled = _median_import(interpreter, sources_only, arguments.runs)
