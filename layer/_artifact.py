@@ -1,34 +1,18 @@
 """The built layer zip and its manifest, checked before anything is sent to AWS."""
 
-import base64
 import dataclasses
-import hashlib
-import json
 import logging
 import tomllib
 from pathlib import Path
 
+from layer.build import MAX_DIRECT_UPLOAD_BYTES, MAX_UNZIPPED_BYTES
 from layer.errors import LayerError
+from layer.manifest import load_manifest, manifest_path, zip_digests
+from layer.verify import verify
 
-__all__ = ["MAX_UNZIPPED_BYTES", "MAX_ZIP_BYTES", "Artifact", "default_zip", "load"]
+__all__ = ["Artifact", "default_zip", "load"]
 
 ROOT = Path(__file__).resolve().parent.parent
-
-# https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html: 50 MB for a zip
-# uploaded directly through the API, 250 MB unzipped for a function and all its layers.
-MAX_ZIP_BYTES = 50 * 1024 * 1024
-MAX_UNZIPPED_BYTES = 250 * 1024 * 1024
-
-REQUIRED_KEYS = (
-    "name",
-    "version",
-    "distributions",
-    "compatible_runtimes",
-    "compatible_architectures",
-    "sha256",
-    "code_sha256",
-    "license",
-)
 
 logger = logging.getLogger(__name__)
 
@@ -66,14 +50,12 @@ def load(zip_path: Path | None) -> Artifact:
     """The zip and its manifest, or a LayerError when either is missing, stale or fails verify."""
     path = zip_path or default_zip()
     _check_exists(path, given=zip_path is not None)
-    manifest_path = path.with_suffix(".json")
-    manifest = _read_manifest(manifest_path)
+    manifest = load_manifest(path)
     _check_sizes(path, manifest)
+    _check_digests(path, manifest)
 
-    content = path.read_bytes()
-    _check_digests(path, content, manifest)
-    _verify(path, manifest_path)
-    return Artifact(zip_path=path, manifest=manifest, content=content)
+    _verify(path, manifest_path(path))
+    return Artifact(zip_path=path, manifest=manifest, content=path.read_bytes())
 
 
 def _check_exists(path: Path, *, given: bool) -> None:
@@ -84,25 +66,9 @@ def _check_exists(path: Path, *, given: bool) -> None:
     raise LayerError(f"{path} does not exist; run ./build_layer.sh first (or pass --zip PATH)")
 
 
-def _read_manifest(path: Path) -> dict:
-    try:
-        manifest = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise LayerError(
-            f"no manifest {path} beside the zip; build with ./build_layer.sh, which writes both"
-        ) from None
-    except (OSError, ValueError) as error:
-        raise LayerError(f"cannot read the manifest {path}: {error}; rebuild the layer") from None
-
-    missing = [key for key in REQUIRED_KEYS if key not in manifest]
-    if missing:
-        raise LayerError(f"the manifest {path} lacks {', '.join(missing)}; rebuild the layer")
-    return manifest
-
-
 def _check_sizes(path: Path, manifest: dict) -> None:
     size = path.stat().st_size
-    if size > MAX_ZIP_BYTES:
+    if size > MAX_DIRECT_UPLOAD_BYTES:
         raise LayerError(
             f"{path} is {size / 2**20:.1f} MiB, over the 50 MiB Lambda takes directly; upload it "
             "to S3 and run 'aws lambda publish-layer-version --content S3Bucket=B,S3Key=K ...'"
@@ -116,13 +82,9 @@ def _check_sizes(path: Path, manifest: dict) -> None:
         )
 
 
-def _check_digests(path: Path, content: bytes, manifest: dict) -> None:
-    digest = hashlib.sha256(content)
-    actual = {
-        "sha256": digest.hexdigest(),
-        "code_sha256": base64.b64encode(digest.digest()).decode("ascii"),
-    }
-    stale = [key for key, value in actual.items() if manifest[key] != value]
+def _check_digests(path: Path, manifest: dict) -> None:
+    actual = zip_digests(path)
+    stale = [key for key in ("sha256", "code_sha256") if manifest[key] != actual[key]]
     if stale:
         raise LayerError(
             f"{path} does not match its manifest ({', '.join(stale)} differ); "
@@ -130,11 +92,9 @@ def _check_digests(path: Path, content: bytes, manifest: dict) -> None:
         )
 
 
-def _verify(zip_path: Path, manifest_path: Path) -> None:
-    from layer.verify import verify
-
+def _verify(zip_path: Path, manifest: Path) -> None:
     logger.info("verifying %s", zip_path)
-    problems = verify(zip_path, manifest_path)
+    problems = verify(zip_path, manifest)
     if problems:
         shown = "; ".join(" ".join(problem.split()) for problem in problems[:3])
         more = f" (and {len(problems) - 3} more)" if len(problems) > 3 else ""

@@ -2,8 +2,8 @@
 
 import base64
 import hashlib
-import io
 import json
+import shutil
 import zipfile
 from pathlib import Path
 
@@ -16,46 +16,56 @@ from layer import aws
 from layer.cli import main
 
 REGIONS = ("us-east-1", "eu-west-1")
-RUNTIMES = ["python3.11", "python3.12", "python3.13"]
-ARCHITECTURES = ["x86_64", "arm64"]
 READ_ONLY = {"ListLayerVersions", "GetLayerVersion", "GetLayerVersionPolicy"}
 
 
-def write_layer(directory: Path, marker: str = "", **manifest_changes) -> Path:
-    """A small layer zip laid out like the real one, with a matching manifest beside it."""
-    files = {
-        "python/cachetools/__init__.py": '__version__ = "8.0.2"\n',
-        "python/cached_clients/__init__.py": f'__version__ = "1.0.0"\n{marker}',
+def digests(zip_path: Path) -> dict:
+    """The manifest's size and digest keys for the zip as it is now."""
+    digest = hashlib.sha256(zip_path.read_bytes()).digest()
+    return {
+        "zip_bytes": zip_path.stat().st_size,
+        "sha256": digest.hex(),
+        "code_sha256": base64.b64encode(digest).decode("ascii"),
     }
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name, text in files.items():
-            archive.writestr(zipfile.ZipInfo(name, (2020, 1, 1, 0, 0, 0)), text)
-    content = buffer.getvalue()
 
+
+def copy_layer(built, directory: Path, *, rewritten: bool = False, **manifest_changes) -> Path:
+    """The session's real build, copied with its manifest into ``directory``.
+
+    ``rewritten`` stores every entry again with another timestamp: the same files, so it
+    still passes verify, but other bytes and so another CodeSha256.
+    """
     directory.mkdir(parents=True, exist_ok=True)
-    zip_path = directory / "cached-clients-1.0.0.zip"
-    zip_path.write_bytes(content)
-    manifest = {
-        "name": "cached-clients",
-        "version": "1.0.0",
-        "distributions": {"cached-clients": "1.0.0", "cachetools": "8.0.2"},
-        "compatible_runtimes": RUNTIMES,
-        "compatible_architectures": ARCHITECTURES,
-        "files": [
-            {"path": name, "size": len(text), "sha256": hashlib.sha256(text.encode()).hexdigest()}
-            for name, text in files.items()
-        ],
-        "unzipped_bytes": sum(len(text) for text in files.values()),
-        "zip_bytes": len(content),
-        "sha256": hashlib.sha256(content).hexdigest(),
-        "code_sha256": base64.b64encode(hashlib.sha256(content).digest()).decode(),
-        "license": "MIT",
-        "zip": zip_path.name,
-        **manifest_changes,
-    }
+    zip_path = directory / built.zip_path.name
+    if rewritten:
+        _rewrite(built.zip_path, zip_path)
+    else:
+        shutil.copyfile(built.zip_path, zip_path)
+
+    manifest = {**built.manifest, **digests(zip_path), **manifest_changes}
     zip_path.with_suffix(".json").write_text(json.dumps(manifest), encoding="utf-8")
     return zip_path
+
+
+def _rewrite(source: Path, destination: Path) -> None:
+    with zipfile.ZipFile(source) as old, zipfile.ZipFile(destination, "w") as new:
+        for info in old.infolist():
+            copy = zipfile.ZipInfo(info.filename, (2001, 2, 3, 4, 5, 6))
+            copy.external_attr = info.external_attr
+            copy.compress_type = info.compress_type
+            new.writestr(copy, old.read(info))
+
+
+@pytest.fixture
+def layer_zip(built_layer, tmp_path: Path) -> Path:
+    """A copy of the real layer zip and its manifest, for one test to use or spoil."""
+    return copy_layer(built_layer, tmp_path / "layer")
+
+
+def description(manifest: dict) -> str:
+    """The Description a layer version built from this manifest must carry."""
+    cachetools = manifest["distributions"]["cachetools"]
+    return f"cached-clients 1.0.0 with cachetools {cachetools} (sha256 {manifest['sha256'][:12]})"
 
 
 def lambda_in(region: str, endpoint: str):
@@ -71,16 +81,17 @@ def policy_statements(endpoint: str, version: int, region: str = "us-east-1") ->
 
 
 def test_publish_once_per_content_in_each_region_and_share_once(
-    moto_endpoint: str, tmp_path: Path
+    moto_endpoint: str, built_layer, layer_zip: Path, tmp_path: Path
 ) -> None:
-    first = write_layer(tmp_path / "first")
+    first = layer_zip
+    second = copy_layer(built_layer, tmp_path / "second", rewritten=True)
     where = ["--region", REGIONS[0], "--region", REGIONS[1], "--endpoint-url", moto_endpoint]
     shares = ["--share-with", "111122223333", "--share-with", "o-abcdefghij12", "--share-with"]
 
     published = run_cli("publish", *where, "--zip", str(first))
     again = run_cli("publish", *where, "--zip", str(first), *shares, "public")
     shared_again = run_cli("publish", *where, "--zip", str(first), *shares, "public")
-    changed = run_cli("publish", *where, "--zip", str(write_layer(tmp_path / "second", "#")))
+    changed = run_cli("publish", *where, "--zip", str(second))
 
     for ran in (published, again, shared_again, changed):
         assert ran.returncode == 0, ran
@@ -113,8 +124,8 @@ def test_publish_once_per_content_in_each_region_and_share_once(
     assert all(statement["Action"] == "lambda:GetLayerVersion" for statement in statements)
 
 
-def test_published_version_carries_the_manifest(moto_endpoint: str, tmp_path: Path) -> None:
-    zip_path = write_layer(tmp_path)
+def test_published_version_carries_the_manifest(moto_endpoint: str, layer_zip: Path) -> None:
+    zip_path = layer_zip
     manifest = json.loads(zip_path.with_suffix(".json").read_text())
 
     code = main(["publish", "--region", "us-east-1", "--endpoint-url", moto_endpoint,
@@ -124,23 +135,24 @@ def test_published_version_carries_the_manifest(moto_endpoint: str, tmp_path: Pa
     version = lambda_in("us-east-1", moto_endpoint).get_layer_version(
         LayerName="cached-clients", VersionNumber=1
     )
-    assert version["Description"] == (
-        f"cached-clients 1.0.0 with cachetools 8.0.2 (sha256 {manifest['sha256'][:12]})"
-    )
-    assert version["CompatibleRuntimes"] == RUNTIMES
-    assert version["CompatibleArchitectures"] == ARCHITECTURES
-    assert version["LicenseInfo"] == "MIT"
+    assert version["Description"] == description(manifest)
+    assert len(version["Description"]) <= 256
+    assert version["CompatibleRuntimes"] == manifest["compatible_runtimes"]
+    assert version["CompatibleArchitectures"] == manifest["compatible_architectures"]
+    assert version["LicenseInfo"] == manifest["license"] == "MIT"
     assert version["Content"]["CodeSha256"] == manifest["code_sha256"]
 
 
-def test_dry_run_only_reads(moto_endpoint: str, tmp_path: Path, api_calls, capsys) -> None:
-    zip_path = write_layer(tmp_path)
+def test_dry_run_only_reads(moto_endpoint: str, layer_zip: Path, api_calls, capsys) -> None:
+    zip_path = layer_zip
     command = ["publish", "--endpoint-url", moto_endpoint, "--zip", str(zip_path)]
 
     assert main([*command, "--dry-run", "--share-with", "public"]) == 0
     planned = json.loads(capsys.readouterr().out)
-    assert main(command) == 0
-    capsys.readouterr()
+    first_calls = api_calls.by_operation()
+    lambda_in("us-east-1", moto_endpoint).publish_layer_version(
+        LayerName="cached-clients", Content={"ZipFile": zip_path.read_bytes()}
+    )
     api_calls.calls.clear()
     assert main([*command, "--dry-run", "--share-with", "public"]) == 0
     looked = json.loads(capsys.readouterr().out)
@@ -158,63 +170,69 @@ def test_dry_run_only_reads(moto_endpoint: str, tmp_path: Path, api_calls, capsy
     ]
     assert looked["regions"][0]["status"] == "unchanged"
     assert looked["regions"][0]["shared_with"] == {"public": "would-add"}
-    assert set(api_calls.by_operation()) <= READ_ONLY
+    assert set(first_calls) | set(api_calls.by_operation()) <= READ_ONLY
+    assert api_calls.count("lambda", "GetLayerVersionPolicy") == 1
     with pytest.raises(lambda_in("us-east-1", moto_endpoint).exceptions.ResourceNotFoundException):
         policy_statements(moto_endpoint, 1)
 
 
-def stale(directory: Path) -> Path:
+def stale(built, directory: Path) -> Path:
     """A zip rebuilt after its manifest was written."""
-    zip_path = write_layer(directory)
+    zip_path = copy_layer(built, directory)
     manifest = zip_path.with_suffix(".json").read_text()
-    write_layer(directory, "# changed\n")
+    copy_layer(built, directory, rewritten=True)
     zip_path.with_suffix(".json").write_text(manifest)
     return zip_path
 
 
-def oversized(directory: Path) -> Path:
+def oversized(built, directory: Path) -> Path:
     """A zip just over Lambda's 50 MiB for a direct upload (sparse: no real 50 MiB written)."""
-    zip_path = write_layer(directory)
+    zip_path = copy_layer(built, directory)
     with zip_path.open("r+b") as handle:
         handle.truncate(50 * 1024 * 1024 + 1)
     return zip_path
 
 
-def outside_python(directory: Path) -> Path:
-    """A zip whose files are not under python/, so Lambda would not put them on sys.path."""
-    zip_path = write_layer(directory)
+def outside_python(built, directory: Path) -> Path:
+    """A zip with a module outside python/, where Lambda would not put it on sys.path."""
+    zip_path = copy_layer(built, directory)
     with zipfile.ZipFile(zip_path, "a") as archive:
-        archive.writestr("cached_clients/__init__.py", "")
-    content = zip_path.read_bytes()
-    manifest = json.loads(zip_path.with_suffix(".json").read_text())
-    manifest["sha256"] = hashlib.sha256(content).hexdigest()
-    manifest["code_sha256"] = base64.b64encode(hashlib.sha256(content).digest()).decode()
+        archive.writestr("stray.py", "")
+    manifest = {**json.loads(zip_path.with_suffix(".json").read_text()), **digests(zip_path)}
     zip_path.with_suffix(".json").write_text(json.dumps(manifest))
     return zip_path
 
 
-def without_manifest(directory: Path) -> Path:
+def without_manifest(built, directory: Path) -> Path:
     """A zip with no manifest beside it."""
-    zip_path = write_layer(directory)
+    zip_path = copy_layer(built, directory)
     zip_path.with_suffix(".json").unlink()
     return zip_path
 
 
+def unknown_runtime(built, directory: Path) -> Path:
+    """A manifest claiming a runtime Lambda does not have."""
+    runtimes = [*built.manifest["compatible_runtimes"], "python3.99"]
+    return copy_layer(built, directory, compatible_runtimes=runtimes)
+
+
 @pytest.mark.parametrize(
-    ("make", "expected"),
+    "case",
     [
-        (without_manifest, "beside the zip; build with ./build_layer.sh, which writes both"),
+        (without_manifest, "no manifest for cached-clients-1.0.0.zip; run ./build_layer.sh"),
         (stale, "does not match its manifest (sha256, code_sha256 differ)"),
         (outside_python, "fails verify: "),
         (oversized, "over the 50 MiB Lambda takes directly; upload it to S3"),
-        (lambda d: write_layer(d, compatible_runtimes=["python3.99"]), "not what Lambda accepts"),
-        (lambda d: d / "missing.zip", "missing.zip does not exist; pass the zip"),
+        (unknown_runtime, "python3.99"),
+        (lambda built, directory: directory / "missing.zip", "missing.zip does not exist"),
     ],
+    ids=["no-manifest", "stale-manifest", "fails-verify", "over-50-MiB", "bad-runtime", "no-zip"],
 )
 def test_bad_zip_is_refused_before_any_call(
-    make, expected, tmp_path: Path, api_calls, capsys
+    case, built_layer, tmp_path: Path, api_calls, capsys
 ) -> None:
-    zip_path = make(tmp_path)
+    make, expected = case
+    zip_path = make(built_layer, tmp_path)
 
     code = main(["publish", "--endpoint-url", "http://127.0.0.1:9", "--zip", str(zip_path)])
 
@@ -225,8 +243,8 @@ def test_bad_zip_is_refused_before_any_call(
     assert api_calls.calls == []
 
 
-def test_bad_arguments_are_refused_before_any_call(tmp_path: Path, api_calls, capsys) -> None:
-    zip_path = str(write_layer(tmp_path))
+def test_bad_arguments_are_refused_before_any_call(layer_zip: Path, api_calls, capsys) -> None:
+    zip_path = str(layer_zip)
     for extra, expected in (
         (["--share-with", "12345"], "--share-with '12345' is not an account"),
         (["--layer-name", "no spaces"], "--layer-name 'no spaces' is not a layer name"),
@@ -286,8 +304,8 @@ def layer_version(version: int, code_sha256: str) -> dict:
     return {"LayerVersionArn": arn, "Version": version, "Content": {"CodeSha256": code_sha256}}
 
 
-def test_code_sha256_is_read_with_get_layer_version(stubbed, tmp_path: Path, capsys) -> None:
-    zip_path = write_layer(tmp_path)
+def test_code_sha256_is_read_with_get_layer_version(stubbed, layer_zip: Path, capsys) -> None:
+    zip_path = layer_zip
     manifest = json.loads(zip_path.with_suffix(".json").read_text())
     east = stubbed["us-east-1"]
     east.add_response("list_layer_versions", aws_listing(3), {"LayerName": "cached-clients"})
@@ -304,19 +322,18 @@ def test_code_sha256_is_read_with_get_layer_version(stubbed, tmp_path: Path, cap
     stubbed.assert_done()
 
 
-def test_changed_code_publishes_with_every_field(stubbed, tmp_path: Path, capsys) -> None:
-    zip_path = write_layer(tmp_path)
+def test_changed_code_publishes_with_every_field(stubbed, layer_zip: Path, capsys) -> None:
+    zip_path = layer_zip
     manifest = json.loads(zip_path.with_suffix(".json").read_text())
     east = stubbed["us-east-1"]
     east.add_response("list_layer_versions", aws_listing(1), {"LayerName": "cached-clients"})
     east.add_response("get_layer_version", layer_version(1, "b2xk"), None)
-    description = f"cached-clients 1.0.0 with cachetools 8.0.2 (sha256 {manifest['sha256'][:12]})"
     expected = {
         "LayerName": "cached-clients",
-        "Description": description,
+        "Description": description(manifest),
         "Content": {"ZipFile": zip_path.read_bytes()},
-        "CompatibleRuntimes": RUNTIMES,
-        "CompatibleArchitectures": ARCHITECTURES,
+        "CompatibleRuntimes": manifest["compatible_runtimes"],
+        "CompatibleArchitectures": manifest["compatible_architectures"],
         "LicenseInfo": "MIT",
     }
     east.add_response("publish_layer_version", layer_version(2, manifest["code_sha256"]), expected)
@@ -329,8 +346,8 @@ def test_changed_code_publishes_with_every_field(stubbed, tmp_path: Path, capsys
     stubbed.assert_done()
 
 
-def test_a_failing_region_does_not_stop_the_others(stubbed, tmp_path: Path, capsys) -> None:
-    zip_path = write_layer(tmp_path)
+def test_a_failing_region_does_not_stop_the_others(stubbed, layer_zip: Path, capsys) -> None:
+    zip_path = layer_zip
     manifest = json.loads(zip_path.with_suffix(".json").read_text())
     stubbed["eu-west-1"].add_client_error(
         "list_layer_versions", "AccessDeniedException", "not allowed", 403
