@@ -46,33 +46,80 @@ def _get(core: Cache, key, value: str = "v", ttl: float | None = None) -> str:
     return found
 
 
-def test_lifetimes_are_spread_uniformly_between_nine_tenths_of_the_ttl_and_the_ttl(clock):
+def _fresh_counts(core: Cache, clock: Clock, keys, start: float, offsets) -> list[int]:
+    """How many of the keys are fresh at each offset (seconds after start) on the clock."""
+    counts = []
+    for offset in offsets:
+        clock.now = start + offset
+        counts.append(sum(core.lookup(key) is not MISS for key in keys))
+    return counts
+
+
+def _assert_uniform(counts: list[int], total: int) -> None:
+    """counts[0] is all, counts[-1] none, and the three between fall by about a quarter each."""
+    assert counts[0] == total
+    assert counts[-1] == 0
+    # 400 draws put each count within 5.7 standard deviations of its expectation.
+    for expected, fresh in zip((0.75, 0.5, 0.25), counts[1:-1], strict=True):
+        assert abs(fresh - expected * total) < 50
+
+
+def test_first_entries_live_uniformly_between_half_the_ttl_and_the_ttl(clock):
     core = _core(clock)
     keys = range(400)
     for key in keys:
         core.load(key, lambda: "v", ttl=100)
 
-    def fresh_after(seconds: float) -> int:
-        clock.now = 1000.0 + seconds
-        return sum(core.lookup(key) is not MISS for key in keys)
+    counts = _fresh_counts(core, clock, keys, 1000.0, (49.99, 62.5, 75, 87.5, 100))
 
-    assert fresh_after(89.99) == 400
-    quarters = [fresh_after(90 + 2.5 * step) for step in (1, 2, 3)]
-    assert fresh_after(100.0) == 0
-    for expected, fresh in zip((300, 200, 100), quarters, strict=True):
-        assert abs(fresh - expected) < 50
+    _assert_uniform(counts, 400)
+
+
+def test_later_entries_live_uniformly_between_nine_tenths_of_the_ttl_and_the_ttl(clock):
+    core = _core(clock)
+    keys = range(400)
+    for key in keys:
+        core.load(key, lambda: "first", ttl=100)
+    clock.now = 1100.0
+    for key in keys:
+        assert core.load(key, lambda: "later", ttl=100) == "later"
+
+    counts = _fresh_counts(core, clock, keys, 1100.0, (89.99, 92.5, 95, 97.5, 100))
+
+    _assert_uniform(counts, 400)
+
+
+def test_after_clear_every_key_draws_a_first_lifetime_again(clock):
+    core = _core(clock)
+    keys = range(400)
+    for key in keys:
+        core.load(key, lambda: "v", ttl=100)
+    clock.now = 1100.0
+    for key in keys:
+        core.load(key, lambda: "v", ttl=100)
+
+    core.clear()
+    for key in keys:
+        core.load(key, lambda: "v", ttl=100)
+
+    counts = _fresh_counts(core, clock, keys, 1100.0, (49.99, 62.5, 75, 87.5, 100))
+    _assert_uniform(counts, 400)
 
 
 def test_an_entry_is_fresh_until_its_lifetime_then_fetched_again(clock):
     core = _core(clock)
     assert _get(core, "k", "first", ttl=10) == "first"
 
-    clock.now += 8.9
+    clock.now += 4.9
     assert _get(core, "k", "second", ttl=10) == "first"
-    clock.now += 1.1
+    clock.now += 5.1
     assert _get(core, "k", "second", ttl=10) == "second"
-    assert core.stats()["misses"] == 2
-    assert core.stats()["hits"] == 1
+    clock.now += 8.9
+    assert _get(core, "k", "third", ttl=10) == "second"
+    clock.now += 1.1
+    assert _get(core, "k", "third", ttl=10) == "third"
+    assert core.stats()["misses"] == 3
+    assert core.stats()["hits"] == 2
 
 
 def test_a_caller_asking_for_a_shorter_ttl_never_gets_an_older_value(clock):
