@@ -4,7 +4,9 @@ The core is the one module tested directly rather than through cached_clients: i
 a constructor parameter, so these tests move time instead of sleeping.
 """
 
+import itertools
 import logging
+import math
 import threading
 import time
 
@@ -321,3 +323,188 @@ def test_ttl_zero_and_disable_bypass_the_core(clock, monkeypatch, cached):
     assert _get(core, "k", "first") == "first"
     assert _get(core, "k", "second") == "second"
     assert core.stats() == {"hits": 0, "misses": 2, "evictions": 0, "entries": 0, "bytes": 0}
+
+
+# Stale-if-error: an expired value standing in for a failed refresh, with a backoff.
+
+
+class Transient(Exception):
+    """The kind of failure that the test policy lets an expired value stand in for."""
+
+
+class Failing:
+    """A fetch that raises its error (or returns its value once the error is None)."""
+
+    def __init__(self, error: Exception | None = None) -> None:
+        self.error = error
+        self.calls = 0
+
+    def __call__(self) -> str:
+        self.calls += 1
+        if self.error is not None:
+            raise self.error
+        return "new"
+
+
+def _stale_core(clock: Clock, window: float = 60.0) -> Cache:
+    def stale_until(error, value, fetched, expired) -> float:
+        return expired + window if isinstance(error, Transient) else -math.inf
+
+    return Cache(
+        "test",
+        max_bytes=lambda config: 1 << 20,
+        sizeof=lambda key, value: len(value),
+        stale_until=stale_until,
+        timer=clock,
+    )
+
+
+def test_a_failed_refresh_serves_the_expired_value_logs_a_warning_and_backs_off(clock, caplog):
+    core = _stale_core(clock)
+    core.load("k", lambda: "old", ttl=10)
+    clock.now += 10.01
+    upstream = Failing(Transient("throttled"))
+
+    assert core.load("k", upstream, ttl=10) == "old"
+    assert core.load("k", upstream, ttl=10) == "old"
+    clock.now += 0.49
+    assert core.load("k", upstream, ttl=10) == "old"
+    assert upstream.calls == 1
+    clock.now += 0.51
+    assert core.load("k", upstream, ttl=10) == "old"
+    assert upstream.calls == 2
+
+    warnings = [record for record in caplog.records if record.levelno == logging.WARNING]
+    assert len(warnings) == 2
+    assert "refresh failed (Transient)" in warnings[0].getMessage()
+
+
+def _attempt_times(core: Cache, clock: Clock, upstream: Failing, seconds: float) -> list[float]:
+    """Ask for "k" every 10 ms for that long; the clock times at which upstream was called."""
+    times, start = [], clock.now
+    while clock.now - start < seconds:
+        calls = upstream.calls
+        assert core.load("k", upstream, ttl=10) == "old"
+        if upstream.calls > calls:
+            times.append(clock.now)
+        clock.now += 0.01
+    return times
+
+
+def test_the_backoff_doubles_from_about_a_second_to_at_most_thirty(clock):
+    core = _stale_core(clock, window=1e6)
+    core.load("k", lambda: "old", ttl=10)
+    clock.now += 10.01
+
+    times = _attempt_times(core, clock, Failing(Transient()), seconds=240)
+
+    gaps = [later - earlier for earlier, later in itertools.pairwise(times)]
+    assert len(gaps) >= 9
+    for attempt, gap in enumerate(gaps, start=1):
+        delay = min(2.0 ** (attempt - 1), 30.0)
+        assert delay / 2 - 0.011 <= gap <= delay + 0.011, (attempt, gap)
+
+
+def test_the_backoff_is_jittered(clock):
+    core = _stale_core(clock)
+    keys = range(400)
+    for key in keys:
+        core.load(key, lambda: "old", ttl=10)
+    clock.now += 10.01
+    upstream = Failing(Transient())
+    for key in keys:
+        core.load(key, upstream, ttl=10)
+
+    # The first waits are uniform in [0.5, 1] s: a quarter of the keys retry within 0.625 s
+    # (100, give or take 50: 5.8 standard deviations).
+    clock.now += 0.625
+    for key in keys:
+        core.load(key, upstream, ttl=10)
+    assert 50 < upstream.calls - 400 < 150
+
+
+def test_a_success_ends_the_backoff_and_the_next_failure_starts_it_afresh(clock):
+    core = _stale_core(clock, window=1e6)
+    core.load("k", lambda: "old", ttl=10)
+    clock.now += 10.01
+    upstream = Failing(Transient())
+    _attempt_times(core, clock, upstream, seconds=20)
+
+    upstream.error = None
+    clock.now += 30
+    assert core.load("k", upstream, ttl=10) == "new"
+    assert core.lookup("k") == "new"
+
+    clock.now += 10.01
+    upstream.error = Transient()
+    assert core.load("k", upstream, ttl=10) == "new"
+    calls = upstream.calls
+    clock.now += 1.0
+    assert core.load("k", upstream, ttl=10) == "new"
+    assert upstream.calls == calls + 1
+
+
+def test_past_its_stale_window_the_failure_is_raised(clock):
+    core = _stale_core(clock, window=60)
+    start = clock.now
+    core.load("k", lambda: "old", ttl=10)
+    upstream = Failing(Transient())
+
+    clock.now = start + 64.9  # the entry expired 5 to 10 s in: its window ends at 65 to 70
+    assert core.load("k", upstream, ttl=10) == "old"
+    clock.now = start + 70.01
+    with pytest.raises(Transient):
+        core.load("k", upstream, ttl=10)
+    with pytest.raises(Transient):
+        core.load("k", upstream, ttl=10)
+    assert upstream.calls == 3
+
+
+def test_a_failure_the_policy_refuses_is_raised_at_once_every_time(clock, caplog):
+    core = _stale_core(clock)
+    core.load("k", lambda: "old", ttl=10)
+    clock.now += 10.01
+    upstream = Failing(RuntimeError("a bug, not an outage"))
+
+    for _ in range(3):
+        with pytest.raises(RuntimeError):
+            core.load("k", upstream, ttl=10)
+
+    assert upstream.calls == 3
+    assert not [record for record in caplog.records if record.levelno >= logging.WARNING]
+
+
+def test_a_refresh_never_gets_a_stale_value(clock):
+    core = _stale_core(clock)
+    core.load("k", lambda: "old", ttl=10)
+    clock.now += 10.01
+
+    with pytest.raises(Transient):
+        core.load("k", Failing(Transient()), ttl=10, refresh=True)
+
+
+def test_waiters_on_a_failed_refresh_get_the_stale_value_too(clock):
+    core = _stale_core(clock)
+    core.load("k", lambda: "old", ttl=10)
+    clock.now += 10.01
+    upstream = Upstream(error=Transient())
+
+    results, errors = _leader_and_waiters(core, upstream, waiters=5)
+
+    assert errors == []
+    assert results == ["old"] * 6
+    assert upstream.calls == 1
+
+
+def test_clear_forgets_the_stale_value_and_its_backoff(clock):
+    core = _stale_core(clock)
+    core.load("k", lambda: "old", ttl=10)
+    clock.now += 10.01
+    upstream = Failing(Transient())
+    assert core.load("k", upstream, ttl=10) == "old"
+
+    core.clear()
+
+    with pytest.raises(Transient):
+        core.load("k", upstream, ttl=10)
+    assert upstream.calls == 2

@@ -33,11 +33,12 @@ def transient(error: BaseException) -> bool:
 
 
 def describe(error: BaseException) -> str:
-    """The error's type and AWS error code: enough to act on, and never a credential."""
+    """The error's type and its AWS error code where the type does not say it already:
+    enough to act on, and never a credential."""
     response = getattr(error, "response", None)
     code = response.get("Error", {}).get("Code") if isinstance(response, dict) else None
     name = type(error).__name__
-    return name if not code else f"{name} {code}"
+    return name if not code or code == name else f"{name} {code}"
 
 
 class _Status:
