@@ -29,6 +29,8 @@ def canonical_key(key: object) -> tuple:
                 return ((name, value),)
         elif kind is int and -INT_LIMIT < value < INT_LIMIT and type(name) is str and name:
             return ((name, value),)
+        elif kind is Decimal and type(name) is str and name:
+            return ((name, key_number(name, value)),)
     return _general_key(key)
 
 

@@ -21,10 +21,27 @@ _MIN_ADJUSTED, _MAX_ADJUSTED = -130, 125
 # would be lost.
 _EXACT = decimal.Context(prec=_DIGITS, Emax=999_999, Emin=-999_999, traps=[decimal.Inexact])
 
+# Equal numbers have one canonical form and one verdict, so a number's form is remembered under
+# any number equal to it: a warm call with a Decimal key then costs one dict lookup.
+_MAX_KNOWN = 4096
+_known: dict[int | Decimal, int | Decimal] = {}
+
 
 def key_number(name: str, value: int | Decimal) -> int | Decimal:
     """The canonical form of a key number: an int if it is whole and fits in 38 digits, else
     the Decimal with trailing zeros stripped; raises ValueError if DynamoDB cannot hold it."""
+    try:
+        return _known[value]
+    except (KeyError, TypeError):  # TypeError: a signaling NaN cannot be hashed
+        pass
+
+    canonical = _canonical(name, value)
+    if len(_known) < _MAX_KNOWN:
+        _known[value] = canonical
+    return canonical
+
+
+def _canonical(name: str, value: int | Decimal) -> int | Decimal:
     if type(value) is not Decimal:
         value = Decimal(value)
     if not value.is_finite():
