@@ -85,7 +85,8 @@ def get_item(
     The caller owns the returned dict. ``consistent_read=True`` always reads upstream and
     refreshes the entry. ``assume_kwargs`` go to AssumeRole along with ``role_arn``. With
     CACHED_CLIENTS_STALE_IF_ERROR set, an expired item stands in for a read that fails with
-    throttling or a connection error for up to that many seconds (with a WARNING).
+    throttling, a timeout, a connection error or a 5xx for up to that many seconds past its
+    expiry (with a WARNING); a consistent read never gets a stale item.
     """
     if ttl is not None:
         check_ttl(ttl)

@@ -145,9 +145,9 @@ def assume_role(
     """Credentials for the role from STS AssumeRole, cached until the TTL or the refresh margin.
 
     Never returns credentials with less than the refresh margin of validity left. When a
-    refresh fails with throttling, a timeout or a connection error while more than the margin
-    is left, the cached credentials are returned (with a WARNING) and STS is tried again after
-    a backoff of about 1 s, doubling to 30 s.
+    refresh fails with throttling, a timeout, a connection error or a 5xx while more than the
+    margin is left, the cached credentials are returned (with a WARNING) and STS is tried
+    again after a jittered backoff of about 1 s, doubling to 30 s.
     """
     check_ttl(ttl)
     scope = role_scope(
