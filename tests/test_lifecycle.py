@@ -138,7 +138,7 @@ def scenario_without_snapshot_restore(clock: _child.Clock) -> dict:
 
 
 def scenario_on_demand(clock: _child.Clock) -> dict:
-    """Import cached_clients in an environment that Lambda initialized on demand."""
+    """Import cached_clients in an environment that is never restored from a snapshot."""
     import cached_clients
 
     item = cached_clients.get_item("items", {"pk": "k0"})
@@ -154,8 +154,11 @@ def test_without_snapshot_restore_py_nothing_is_registered_and_nothing_fails(ser
     assert outcome == {"item": {"pk": "k0", "value": "value of k0"}, "hooks": 0}
 
 
-def test_an_on_demand_environment_registers_no_hook_and_skips_the_import(server):
-    env = {**server, "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand"}
+@pytest.mark.parametrize("initialization", ["on-demand", "provisioned-concurrency"])
+def test_an_environment_never_restored_registers_no_hook_and_skips_the_import(
+    server, initialization
+):
+    env = {**server, "AWS_LAMBDA_INITIALIZATION_TYPE": initialization}
 
     outcome = _child.run("test_lifecycle:scenario_on_demand", env=env)
 
