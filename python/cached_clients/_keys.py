@@ -27,7 +27,7 @@ def canonical_key(key: object) -> tuple:
         if kind is str:
             if value and type(name) is str and name:
                 return ((name, value),)
-        elif kind is int and -INT_LIMIT < value < INT_LIMIT and type(name) is str and name:
+        elif kind is int and abs(value) < INT_LIMIT and type(name) is str and name:
             return ((name, value),)
         elif kind is Decimal and type(name) is str and name:
             return ((name, key_number(name, value)),)
@@ -54,7 +54,7 @@ def _plain(name: object, value: object) -> bool:
         return False
     if kind is str or kind is bytes:
         return bool(value)
-    return kind is int and -INT_LIMIT < value < INT_LIMIT
+    return kind is int and abs(value) < INT_LIMIT
 
 
 def projection(attributes: object) -> tuple[str, ...] | None:
