@@ -14,6 +14,7 @@ from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 
 OTHER_ACCOUNT_ROLE = "arn:aws:iam::210987654321:role/reader"
+SAME_ACCOUNT_ROLE = "arn:aws:iam::123456789012:role/reader"
 
 ITEM = {
     "pk": "widget",
@@ -383,6 +384,27 @@ def test_a_float_key_raises_even_when_an_equal_int_is_cached(aws, cached, api_ca
     with pytest.raises(TypeError, match="bool"):
         cached.get_item("numbers", {"id": True})
     assert api_calls.count("dynamodb", "GetItem") == 1
+
+
+@pytest.mark.parametrize("duration", [900.0, Decimal(900)], ids=["float", "Decimal"])
+def test_a_duration_equal_to_a_cached_ones_is_refused_on_the_hit_path_too(
+    items, cached, api_calls, duration
+):
+    def read(seconds):
+        return cached.get_item(
+            "items", {"pk": "widget"}, role_arn=SAME_ACCOUNT_ROLE, duration_seconds=seconds
+        )
+
+    with pytest.raises(TypeError, match="duration_seconds must be an int"):
+        read(duration)
+    assert read(900) == ITEM
+    before, requests = cached.stats(), api_calls.count()
+
+    with pytest.raises(TypeError, match="duration_seconds must be an int"):
+        read(duration)
+
+    assert api_calls.count() == requests
+    assert cached.stats() == before
 
 
 def test_misses_are_logged_at_debug_without_key_values(items, cached, caplog):

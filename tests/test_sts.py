@@ -4,6 +4,8 @@ import datetime
 import logging
 import pickle
 import time
+from decimal import Decimal
+from fractions import Fraction
 
 import pytest
 from botocore.exceptions import ClientError
@@ -225,6 +227,27 @@ def test_bad_input_raises_before_any_request(cached, api_calls, arguments, error
 
     with pytest.raises(error, match=words):
         cached.assume_role(**arguments)
+
+    assert api_calls.count() == 1
+    assert cached.stats() == before
+
+
+# Equal to 900 and hashing alike, but not an int: refused whatever was asked for before.
+EQUAL_BUT_NOT_INT = pytest.mark.parametrize(
+    "duration", [900.0, Decimal(900), Fraction(900)], ids=["float", "Decimal", "Fraction"]
+)
+
+
+@EQUAL_BUT_NOT_INT
+@pytest.mark.usefixtures("aws")
+def test_a_duration_equal_to_a_valid_one_is_refused_after_it_too(cached, api_calls, duration):
+    with pytest.raises(TypeError, match="duration_seconds must be an int"):
+        cached.assume_role(ROLE, duration_seconds=duration)
+    cached.assume_role(ROLE, duration_seconds=900)
+    before = cached.stats()
+
+    with pytest.raises(TypeError, match="duration_seconds must be an int"):
+        cached.assume_role(ROLE, duration_seconds=duration)
 
     assert api_calls.count() == 1
     assert cached.stats() == before

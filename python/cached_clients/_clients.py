@@ -46,6 +46,8 @@ def resolve(
 ) -> Resolved:
     """The cached client for these arguments, checked and made on their first use."""
     raw = (service_name, region, endpoint_url, role_arn, *assume_kwargs.items())
+    if assume_kwargs:
+        raw += (type(assume_kwargs.get("duration_seconds")),)  # see _sts.role_scope
     try:
         found = _resolved.get(raw)
     except TypeError:
