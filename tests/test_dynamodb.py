@@ -1,5 +1,6 @@
 """get_item: values as the Table resource gives them, key canonicalization, isolation, errors."""
 
+import enum
 import functools
 import logging
 import threading
@@ -405,6 +406,26 @@ def test_a_duration_equal_to_a_cached_ones_is_refused_on_the_hit_path_too(
 
     assert api_calls.count() == requests
     assert cached.stats() == before
+
+
+class Field(str, enum.Enum):  # noqa: UP042 - the idiom whose str() is not its value
+    """Names as an application may keep them: str subclasses equal to the name, whose str()
+    is "Field.PK", not "pk"."""
+
+    PK = "pk"
+    NAME = "name"
+    WIDGET = "widget"
+
+
+def test_str_subclasses_name_attributes_and_key_attributes_like_the_equal_str(
+    items, cached, api_calls
+):
+    by_enum = cached.get_item("items", {Field.PK: Field.WIDGET}, attributes=[Field.NAME])
+    by_str = cached.get_item("items", {"pk": "widget"}, attributes=["name"])
+    again = cached.get_item("items", {Field.PK: Field.WIDGET}, attributes=[Field.NAME])
+
+    assert by_enum == by_str == again == {"name": "Widget"}
+    assert api_calls.count("dynamodb", "GetItem") == 1
 
 
 def test_misses_are_logged_at_debug_without_key_values(items, cached, caplog):

@@ -88,11 +88,16 @@ def projection_parameters(names: tuple[str, ...]) -> dict[str, object]:
 def _checked_key(key: dict) -> tuple:
     pairs = []
     for name, value in key.items():
-        if type(name) is not str or not name:
-            raise TypeError(f"key attribute names must be non-empty strings, not {name!r}")
-        pairs.append((name, _key_value(name, value)))
+        text = name if type(name) is str and name else _key_name(name)
+        pairs.append((text, _key_value(text, value)))
     pairs.sort()
     return tuple(pairs)
+
+
+def _key_name(name: object) -> str:
+    if not isinstance(name, str) or not name:
+        raise TypeError(f"key attribute names must be non-empty strings, not {name!r}")
+    return _text(name)
 
 
 def _key_value(name: str, value: object) -> object:
@@ -103,12 +108,18 @@ def _key_value(name: str, value: object) -> object:
     if isinstance(value, Decimal | int):
         return key_number(name, value)
     if isinstance(value, str):
-        return _non_empty(name, str(value))
+        return _non_empty(name, _text(value))
     if isinstance(value, (bytes, bytearray, _binary_type())):
         return _non_empty(name, bytes(value))
     raise TypeError(
         f"key[{name!r}] is a {_kind(value)}; key attributes are strings, numbers or binary"
     )
+
+
+def _text(value: str) -> str:
+    # The plain str a subclass holds, as boto3 sends it: str() of a member of a str-mixin enum
+    # is "Field.PK", not "pk".
+    return str.__str__(value)
 
 
 def _non_empty(name: str, value: str | bytes) -> str | bytes:
@@ -125,13 +136,15 @@ def _binary_type() -> type:
 
 
 def _checked_projection(given: tuple) -> tuple[str, ...]:
+    # Remembered by the names as given, so the verdict may depend only on what an equal name
+    # would get too: any str passes, a subclass (an enum member) as the plain str it equals.
     for name in given:
-        if type(name) is not str or not name:
+        if not isinstance(name, str) or not name:
             raise TypeError(f"attributes must hold non-empty strings, not {name!r}")
     if not given:
         raise ValueError("attributes must name at least one attribute; use None for all")
 
-    names = tuple(sorted(set(given)))
+    names = tuple(sorted({_text(name) for name in given}))
     if len(_projections) < 1024:
         _projections[given] = names
     return names
