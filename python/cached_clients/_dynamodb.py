@@ -117,6 +117,9 @@ def get_item(
     elif consistent_read is not True:
         raise TypeError(f"consistent_read must be a bool, not {type(consistent_read).__name__}")
 
+    # Checked only on the way upstream: a key too long for DynamoDB is never stored, so no
+    # hit can serve one.
+    _keys.check_key_size(cache_key[3])
     scope = _scope(table_name, region, role_arn, assume_kwargs)
     fetch = functools.partial(_fetch, scope, cache_key[3], cache_key[4], consistent_read)
     return _ITEMS.load(cache_key, fetch, ttl, refresh=consistent_read).copy()

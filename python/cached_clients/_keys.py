@@ -7,7 +7,12 @@ from decimal import Decimal
 
 from cached_clients._numbers import INT_LIMIT, key_number
 
-__all__ = ["canonical_key", "projection", "projection_parameters"]
+__all__ = ["canonical_key", "check_key_size", "projection", "projection_parameters"]
+
+# https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Constraints.html
+# (partition keys and sort keys): a string counts its UTF-8 bytes, binary its bytes.
+_MAX_PARTITION_KEY_BYTES = 2048
+_MAX_SORT_KEY_BYTES = 1024
 
 _projections: dict[tuple, tuple[str, ...]] = {}
 
@@ -55,6 +60,36 @@ def _plain(name: object, value: object) -> bool:
     if kind is str or kind is bytes:
         return bool(value)
     return kind is int and abs(value) < INT_LIMIT
+
+
+def check_key_size(pairs: tuple) -> None:
+    """Raise ValueError if DynamoDB would refuse the canonical key for its size.
+
+    Without the table's schema the partition key cannot be told from the sort key, so a value
+    over the partition key's limit is refused, and two values both over the sort key's limit
+    (one of them must be the sort key).
+    """
+    sizes = sorted((_byte_size(value), name) for name, value in pairs)
+    size, name = sizes[-1]
+    if size > _MAX_PARTITION_KEY_BYTES:
+        raise ValueError(
+            f"key[{name!r}] is {size} bytes; DynamoDB's limit for a key value is "
+            f"{_MAX_PARTITION_KEY_BYTES} bytes ({_MAX_SORT_KEY_BYTES} for a sort key)"
+        )
+    if len(sizes) == 2 and sizes[0][0] > _MAX_SORT_KEY_BYTES:
+        raise ValueError(
+            f"key[{sizes[0][1]!r}] and key[{name!r}] are both over {_MAX_SORT_KEY_BYTES} bytes; "
+            f"one of them is the sort key, and DynamoDB's limit for a sort key value is "
+            f"{_MAX_SORT_KEY_BYTES} bytes"
+        )
+
+
+def _byte_size(value: object) -> int:
+    if type(value) is str:
+        return len(value) if value.isascii() else len(value.encode("utf-8", "surrogatepass"))
+    if type(value) is bytes:
+        return len(value)
+    return 0  # a number: 38 digits take at most 21 bytes
 
 
 def projection(attributes: object) -> tuple[str, ...] | None:
