@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import functools
 from decimal import Decimal
 
+from cached_clients._items import binary_type
 from cached_clients._numbers import INT_LIMIT, key_number
 
 __all__ = ["canonical_key", "check_key_size", "projection", "projection_parameters"]
@@ -14,6 +14,7 @@ __all__ = ["canonical_key", "check_key_size", "projection", "projection_paramete
 _MAX_PARTITION_KEY_BYTES = 2048
 _MAX_SORT_KEY_BYTES = 1024
 
+_MAX_PROJECTIONS = 1024
 _projections: dict[tuple, tuple[str, ...]] = {}
 
 
@@ -144,7 +145,7 @@ def _key_value(name: str, value: object) -> object:
         return key_number(name, value)
     if isinstance(value, str):
         return _non_empty(name, _text(value))
-    if isinstance(value, (bytes, bytearray, _binary_type())):
+    if isinstance(value, (bytes, bytearray, binary_type())):
         return _non_empty(name, bytes(value))
     raise TypeError(
         f"key[{name!r}] is a {_kind(value)}; key attributes are strings, numbers or binary"
@@ -163,16 +164,9 @@ def _non_empty(name: str, value: str | bytes) -> str | bytes:
     return value
 
 
-@functools.cache
-def _binary_type() -> type:
-    from boto3.dynamodb.types import Binary
-
-    return Binary
-
-
 def _checked_projection(given: tuple) -> tuple[str, ...]:
-    # Remembered by the names as given, so the verdict may depend only on what an equal name
-    # would get too: any str passes, a subclass (an enum member) as the plain str it equals.
+    # Remembered under the names as given, so a name equal to one remembered must get the same
+    # answer: any str passes, and a subclass (an enum member) counts as the plain str it holds.
     for name in given:
         if not isinstance(name, str) or not name:
             raise TypeError(f"attributes must hold non-empty strings, not {name!r}")
@@ -180,7 +174,7 @@ def _checked_projection(given: tuple) -> tuple[str, ...]:
         raise ValueError("attributes must name at least one attribute; use None for all")
 
     names = tuple(sorted({_text(name) for name in given}))
-    if len(_projections) < 1024:
+    if len(_projections) < _MAX_PROJECTIONS:
         _projections[given] = names
     return names
 
