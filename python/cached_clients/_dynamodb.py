@@ -116,18 +116,25 @@ def get_item(
             return stored.copy()
     elif consistent_read is not True:
         raise TypeError(f"consistent_read must be a bool, not {type(consistent_read).__name__}")
-
-    # Checked only on the way upstream: a key too long for DynamoDB is never stored, so no
-    # hit can serve one.
-    _keys.check_key_size(cache_key[3])
-    scope = _scope(table_name, region, role_arn, assume_kwargs)
-    fetch = functools.partial(_fetch, scope, cache_key[3], cache_key[4], consistent_read)
-    return _ITEMS.load(cache_key, fetch, ttl, refresh=consistent_read).copy()
+    return _read(cache_key, assume_kwargs, ttl, consistent_read)
 
 
 def forget() -> None:
     """Forget every resolved table scope (the items themselves live in the cache core)."""
     _scopes.clear()
+
+
+def _read(
+    cache_key: tuple, assume_kwargs: dict[str, object], ttl: float | None, consistent_read: bool
+) -> dict | None:
+    """The item read upstream (once per key at a time) and stored, after the checks that a
+    hit never needs: a key too long for DynamoDB, or a bad table or role, is never stored."""
+    table_name, region, role_arn, pairs, names = cache_key[:5]
+    _keys.check_key_size(pairs)
+    scope = _scope(table_name, region, role_arn, assume_kwargs)
+
+    fetch = functools.partial(_fetch, scope, pairs, names, consistent_read)
+    return _ITEMS.load(cache_key, fetch, ttl, refresh=consistent_read).copy()
 
 
 def _scope(
