@@ -15,6 +15,10 @@ _MAX_PARTITION_KEY_BYTES = 2048
 _MAX_SORT_KEY_BYTES = 1024
 
 _MAX_PROJECTIONS = 1024
+
+# The plain str that a str subclass holds, as boto3 sends it: str() of a member of a str-mixin
+# enum is "Field.PK", not "pk".
+_text = str.__str__
 _projections: dict[tuple, tuple[str, ...]] = {}
 
 
@@ -150,12 +154,6 @@ def _key_value(name: str, value: object) -> object:
     raise TypeError(
         f"key[{name!r}] is a {_kind(value)}; key attributes are strings, numbers or binary"
     )
-
-
-def _text(value: str) -> str:
-    # The plain str a subclass holds, as boto3 sends it: str() of a member of a str-mixin enum
-    # is "Field.PK", not "pk".
-    return str.__str__(value)
 
 
 def _non_empty(name: str, value: str | bytes) -> str | bytes:
