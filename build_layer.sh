@@ -6,6 +6,8 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 VENV="$ROOT/.venv"
 BENCH_VENV="$ROOT/.venv-bench"
+# pip itself is pinned like everything else, so two venvs made from the same files match.
+PIP_REQUIREMENT="pip==26.3"
 
 usage() {
     cat <<'EOF'
@@ -45,7 +47,7 @@ ensure_venv() {
     shift
     local stamp="$venv/.installed-from"
     local wanted
-    wanted="$(cat "$@" | sha256sum | cut -d' ' -f1)"
+    wanted="$({ echo "$PIP_REQUIREMENT"; cat "$@"; } | sha256sum | cut -d' ' -f1)"
     if [[ -x "$venv/bin/python" && -f "$stamp" && "$(cat "$stamp")" == "$wanted" ]]; then
         return 0
     fi
@@ -55,7 +57,7 @@ ensure_venv() {
     echo "build_layer.sh: setting up $(basename "$venv") with $("$python" -V)" >&2
     rm -rf "$venv"
     "$python" -m venv "$venv"
-    "$venv/bin/python" -m pip install --quiet --upgrade pip >&2
+    "$venv/bin/python" -m pip install --quiet "$PIP_REQUIREMENT" >&2
     local requirement
     for requirement in "$@"; do
         case "$requirement" in
