@@ -12,6 +12,7 @@ PIP_REQUIREMENT="pip==26.3"
 usage() {
     cat <<'EOF'
 usage: ./build_layer.sh [COMMAND] [ARGS...]
+       ./build_layer.sh [BUILD OPTIONS...]    (the same as build)
 
 commands:
   build              build dist/cached-clients-<version>.zip and its manifest (the default)
@@ -70,6 +71,11 @@ ensure_venv() {
 
 main() {
     local command="${1:-build}"
+    # An option first (./build_layer.sh --output-dir DIR) is the default command's option.
+    case "$command" in
+        -h | --help) ;;
+        -*) command=build && set -- build "$@" ;;
+    esac
     [[ $# -gt 0 ]] && shift
 
     case "$command" in

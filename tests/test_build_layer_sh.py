@@ -51,3 +51,25 @@ def test_the_venv_runs_the_pinned_pip() -> None:
         [sys.executable, "-m", "pip", "--version"], capture_output=True, text=True, check=True
     ).stdout
     assert version.startswith("pip 26.3 "), version
+
+
+def test_options_alone_go_to_build(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [str(ROOT / "build_layer.sh"), "--output-dir", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == str(tmp_path / "cached-clients-1.0.0.zip")
+    assert (tmp_path / "cached-clients-1.0.0.json").is_file()
+
+
+def test_help_still_shows_the_usage() -> None:
+    for flag in ("-h", "--help"):
+        result = subprocess.run(
+            [str(ROOT / "build_layer.sh"), flag], capture_output=True, text=True, check=True
+        )
+        assert result.stdout.startswith("usage: ./build_layer.sh [COMMAND] [ARGS...]")
