@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from layer import bytecode, staging
+from layer._output_dir import output_directory
 from layer.distributions import Distribution, read_distributions, unmet_requirements
 from layer.errors import LayerError
 from layer.extensions import ARCHITECTURES, inspect_extension, is_extension
@@ -60,7 +61,10 @@ def build(settings: BuildSettings) -> Path:
     """Stage, check, compile and zip the layer; return the zip's path (manifest beside it)."""
     name, version, license_name = _project_facts(settings.project)
     date_time = entry_date_time()
-    with tempfile.TemporaryDirectory(prefix="cached-clients-build-") as work:
+    with (
+        output_directory(settings.output_dir),
+        tempfile.TemporaryDirectory(prefix="cached-clients-build-") as work,
+    ):
         staged = _stage(settings, Path(work) / "opt")
         zip_path = settings.output_dir / f"{name}-{version}.zip"
         _write_zip(staged.root, zip_path, date_time)
@@ -260,7 +264,6 @@ def _check_unzipped_size(python_dir: Path, limit: int) -> None:
 
 
 def _write_zip(stage: Path, zip_path: Path, date_time: tuple[int, ...]) -> None:
-    zip_path.parent.mkdir(parents=True, exist_ok=True)
     partial = zip_path.with_name(f".{zip_path.name}.partial")
     write_zip(stage, partial, date_time)
     os.replace(partial, zip_path)

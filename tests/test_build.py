@@ -192,6 +192,46 @@ def test_unzipped_size_over_the_limit_fails_before_any_output(tmp_path: Path) ->
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.parametrize(
+    ("output_dir", "fault"),
+    [("a-file", "is a file"), ("a-file/dist", "a part of that path is a file")],
+)
+def test_an_output_dir_that_cannot_be_a_directory_fails_before_staging(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, output_dir: str, fault: str
+) -> None:
+    (tmp_path / "a-file").write_text("kept\n")
+    target = tmp_path / output_dir
+
+    caplog.set_level(logging.INFO)
+    with pytest.raises(LayerError, match=f"^--output-dir {re.escape(str(target))}: {fault}; "):
+        main(["--output-dir", str(target)])
+
+    assert caplog.records == [], "the build started before checking its output directory"
+    assert (tmp_path / "a-file").read_text() == "kept\n"
+
+
+def test_a_bad_output_dir_is_one_line_from_the_cli(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    from layer.cli import main as cli
+
+    (tmp_path / "a-file").touch()
+    assert cli(["build", "--output-dir", str(tmp_path / "a-file")]) == 1
+    assert capsys.readouterr().err == (
+        f"build_layer.sh build: error: --output-dir {tmp_path / 'a-file'}: is a file; "
+        "give a directory\n"
+    )
+
+
+def test_missing_output_dirs_are_made_and_removed_again_if_the_build_fails(
+    tmp_path: Path,
+) -> None:
+    with pytest.raises(LayerError, match="no Lambda Python runtime is supported"):
+        main(["--output-dir", str(tmp_path / "new" / "dist"), "--today", "2030-01-01"])
+
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_moving_today_past_a_deprecation_drops_that_runtime(tmp_path: Path) -> None:
     assert main(["--output-dir", str(tmp_path), "--today", "2027-06-30"]) == 0
 
