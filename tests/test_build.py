@@ -186,6 +186,31 @@ def test_two_clean_copies_build_the_same_bytes(tmp_path: Path) -> None:
     assert stamps == {datetime.datetime.fromtimestamp(epoch, datetime.UTC).timetuple()[:6]}
 
 
+def test_a_checkout_ships_what_git_tracks_and_an_archive_what_it_holds(tmp_path: Path) -> None:
+    copy = tmp_path / "checkout"
+    copy_checkout(copy)
+    git = ["git", "-C", str(copy), "-c", "user.name=test", "-c", "user.email=test@example.invalid"]
+    subprocess.run([*git, "init", "-q"], check=True)
+    subprocess.run([*git, "add", "-A"], check=True)
+    subprocess.run([*git, "commit", "-q", "-m", "sources"], check=True)
+    scratch = "python/cached_clients/scratch.py"
+    (copy / scratch).write_text("print('not for the layer')\n")
+    edited = copy / "python/cached_clients/__init__.py"
+    edited.write_text(edited.read_text() + "# edited, not committed\n")
+
+    in_git = build_copy(copy)
+    shutil.rmtree(copy / ".git")
+    as_archive = build_copy(copy)
+
+    assert scratch not in in_git.entries
+    assert f"left out {scratch}: git does not track it" in in_git.stderr
+    assert in_git.entries["python/cached_clients/__init__.py"].endswith(
+        b"# edited, not committed\n"
+    )
+    assert scratch in as_archive.entries
+    assert "git does not track" not in as_archive.stderr
+
+
 def test_unzipped_size_over_the_limit_fails_before_any_output(tmp_path: Path) -> None:
     with pytest.raises(LayerError, match=r"unzipped, over the limit of 1,000"):
         main(["--output-dir", str(tmp_path), "--max-unzipped-bytes", "1000"])
@@ -336,6 +361,14 @@ def sha256(data: bytes) -> str:
 
 def build_in_clean_copy(copy: Path, epoch: int, readme_extra: str = "") -> Path:
     """Copy the checkout's files (tracked or new, not ignored) and run ./build_layer.sh there."""
+    copy_checkout(copy)
+    with (copy / "README.md").open("a") as readme:
+        readme.write(readme_extra)
+    return build_copy(copy, {"SOURCE_DATE_EPOCH": str(epoch)}).zip_path
+
+
+def copy_checkout(copy: Path) -> None:
+    """The checkout's files (tracked or new, not ignored), without its git history."""
     listed = subprocess.run(
         ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
         cwd=ROOT,
@@ -346,23 +379,35 @@ def build_in_clean_copy(copy: Path, epoch: int, readme_extra: str = "") -> Path:
         if (ROOT / name).is_file():
             (copy / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(ROOT / name, copy / name)
-    with (copy / "README.md").open("a") as readme:
-        readme.write(readme_extra)
-    # The venv is the same pinned toolchain either way; sharing it keeps the test fast.
-    (copy / ".venv").symlink_to(ROOT / ".venv")
 
-    environment = {**os.environ, "SOURCE_DATE_EPOCH": str(epoch)}
+
+class CopyBuild:
+    """What ./build_layer.sh build did in a copy: the zip, its entries, its stderr."""
+
+    def __init__(self, zip_path: Path, stderr: str) -> None:
+        self.zip_path = zip_path
+        self.stderr = stderr
+        with zipfile.ZipFile(zip_path) as archive:
+            self.entries = {info.filename: archive.read(info) for info in archive.infolist()}
+
+
+def build_copy(copy: Path, env: dict[str, str] | None = None) -> CopyBuild:
+    """Run ./build_layer.sh build in ``copy``, on this checkout's venv."""
+    # The venv is the same pinned toolchain either way; sharing it keeps the test fast.
+    if not (copy / ".venv").is_symlink():
+        (copy / ".venv").symlink_to(ROOT / ".venv")
+
     result = subprocess.run(
         ["./build_layer.sh", "build"],
         cwd=copy,
-        env=environment,
+        env={**os.environ, **(env or {})},
         capture_output=True,
         text=True,
         check=True,
     )
     zip_path = Path(result.stdout.strip())
     assert zip_path == copy / "dist" / f"cached-clients-{PROJECT['version']}.zip"
-    return zip_path
+    return CopyBuild(zip_path, result.stderr)
 
 
 def elf_header(machine: int) -> bytes:
