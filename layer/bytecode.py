@@ -1,18 +1,21 @@
 """Bytecode that a read-only /opt can use: compiled per interpreter, never checked at import."""
 
 import os
+import re
 import subprocess
+from collections.abc import Iterable
 from pathlib import Path
 
 from layer.errors import LayerError
 from layer.interpreters import Interpreter
 
-__all__ = ["OPT", "compile_tree", "pyc_fault"]
+__all__ = ["OPT", "cache_path", "compile_tree", "pyc_fault", "tags_of"]
 
 OPT = "/opt"  # where Lambda unpacks layers; compiled code names its source file under it
 
 _HASH_BASED = 0b01
 _CHECK_SOURCE = 0b10
+_TAG = re.compile(r"/__pycache__/[^/]+\.(cpython-\d+)\.pyc$")
 
 
 def compile_tree(interpreter: Interpreter, stage: Path) -> None:
@@ -40,6 +43,17 @@ def compile_tree(interpreter: Interpreter, stage: Path) -> None:
             f"compiling the layer with {interpreter} failed: {' / '.join(output[-3:])}; "
             "a bundled module does not support that Python, so it cannot be a compatible runtime"
         )
+
+
+def cache_path(source: str, tag: str) -> str:
+    """Where the import system looks for the ``tag`` bytecode of the module file ``source``."""
+    directory, _, file = source.rpartition("/")
+    return f"{directory}/__pycache__/{file.removesuffix('.py')}.{tag}.pyc"
+
+
+def tags_of(names: Iterable[str]) -> set[str]:
+    """The cache tags (``cpython-312``) of the bytecode files among ``names``."""
+    return {match[1] for name in names if (match := _TAG.search(name))}
 
 
 def pyc_fault(name: str, head: bytes) -> str | None:

@@ -4,7 +4,6 @@ import argparse
 import datetime
 import email.parser
 import logging
-import re
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -24,7 +23,6 @@ __all__ = ["main", "verify"]
 logger = logging.getLogger(__name__)
 
 PROJECT = Path(__file__).resolve().parent.parent
-_TAG = re.compile(r"\.(cpython-\d+)\.pyc$")
 
 
 def main(argv: list[str]) -> int:
@@ -68,7 +66,8 @@ def verify(
     if smoke and not unreadable and runtimes:
         claimed = manifest["compatible_runtimes"] if manifest else runtimes
         expected = {name: version for name, (version, _) in distributions.items()}
-        problems += smoke_test(zip_path, list(claimed), expected, _shipped_tags(entries))
+        names = {entry.name for entry in entries}
+        problems += smoke_test(zip_path, list(claimed), expected, names)
     return problems
 
 
@@ -129,10 +128,6 @@ def _allowed_runtimes(
 ) -> list[str]:
     specifiers = [requires for _, requires in distributions.values()]
     return [runtime.name for runtime in compatible_runtimes(specifiers, today or today_utc())]
-
-
-def _shipped_tags(entries: list[Entry]) -> set[str]:
-    return {match[1] for entry in entries if (match := _TAG.search(entry.name))}
 
 
 def _compare(

@@ -13,6 +13,8 @@ from conftest import BuiltLayer
 
 from layer.cli import main as cli
 from layer.errors import LayerError
+from layer.interpreters import discover
+from layer.runtimes import RUNTIMES
 from layer.verify import verify
 
 pytestmark = pytest.mark.layer
@@ -181,8 +183,8 @@ def test_bytecode_the_runtime_cannot_use_is_reported(
 
     assert any(p.startswith(f"{timestamped}: timestamp-based bytecode") for p in problems)
     assert (
-        f"python/cachetools/func.py: compiled from source on {runtime}; "
-        "its shipped bytecode was not usable"
+        "python/cachetools/func.py: compiled from source; no bytecode was shipped for it "
+        f"(on {runtime})"
     ) in problems
 
 
@@ -202,10 +204,33 @@ def test_an_import_that_fails_or_pulls_in_boto3_is_reported(
         return [(info, broken.get(info.filename, data))]
 
     problems = verify(rewrite(built_layer, tmp_path, replace, keep_manifest=False))
-    smoke = [p for p in problems if p.startswith("python3.11 (")]
+    on = f"(on {', '.join(local_runtimes(built_layer))})"
 
-    assert any("import cached_clients imported boto3" in p for p in smoke), problems
-    assert any("import cachetools.func failed: RuntimeError: broken on purpose" in p for p in smoke)
+    assert f"import cached_clients imported boto3; the import must stay cheap {on}" in problems
+    assert f"import cachetools.func failed: RuntimeError: broken on purpose {on}" in problems
+
+
+def test_one_import_fault_is_one_line_naming_every_runtime(
+    built_layer: BuiltLayer, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    init = "python/cached_clients/__init__.py"
+
+    def break_init(info: zipfile.ZipInfo, data: bytes) -> list:
+        if info.filename.startswith("python/cached_clients/__pycache__/__init__."):
+            return []
+        if info.filename == init:
+            data += b"\nimport no_such_module_here\n"
+        return [(info, data)]
+
+    zip_path = rewrite(built_layer, tmp_path, break_init, keep_manifest=False)
+    on = f"(on {', '.join(local_runtimes(built_layer))})"
+
+    assert cli(["verify", str(zip_path)]) == 1
+    assert capsys.readouterr().out.splitlines() == [
+        "import cached_clients failed: ModuleNotFoundError: "
+        f"No module named 'no_such_module_here' {on}",
+        f"{init}: compiled from source; no bytecode was shipped for it {on}",
+    ]
 
 
 def test_an_extension_for_the_wrong_platform_is_reported(
@@ -226,6 +251,13 @@ def test_an_extension_for_the_wrong_platform_is_reported(
 
 
 # Helpers
+
+
+def local_runtimes(built_layer: BuiltLayer) -> list[str]:
+    """The runtimes verify imports the layer on: those claimed that have a local interpreter."""
+    claimed = set(built_layer.manifest["compatible_runtimes"])
+    versions = [runtime.version for runtime in RUNTIMES if runtime.name in claimed]
+    return [interpreter.runtime_name for interpreter in discover(versions)]
 
 
 def copy_layer(built_layer: BuiltLayer, directory: Path) -> Path:
