@@ -1,13 +1,16 @@
 """Run by each runtime's interpreter (-I -S -B): import the layer as Lambda would, report JSON.
 
 Arguments: the layer's python/ directory, the runtime stand-in directory (boto3), and the
-expected distributions as JSON. Prints one JSON object: problems found, and every layer file
-that had to be compiled from source because no usable bytecode was shipped for it.
+expected distributions as JSON. Prints one JSON object: problems found (bytecode compiled from
+other source included), and every layer file that had to be compiled from source because no
+usable bytecode was shipped for it.
 """
 
 import importlib
 import importlib.machinery
+import importlib.util
 import json
+import pathlib
 import pkgutil
 import sys
 
@@ -23,7 +26,8 @@ def main() -> None:
     sys.path.insert(0, layer)
     sys.path.append(runtime)
 
-    problems = handler({"layer": layer, "distributions": expected}, None)
+    problems = _stale_bytecode(layer)
+    problems += handler({"layer": layer, "distributions": expected}, None)
     report = {"problems": problems, "compiled": [path for path in compiled if layer in path]}
     print(json.dumps(report))
 
@@ -50,6 +54,26 @@ def _record_compilation() -> list[str]:
 
     loader.source_to_code = recording
     return compiled
+
+
+def _stale_bytecode(layer: str) -> list[str]:
+    """Sources whose unchecked-hash bytecode for this Python was compiled from other bytes.
+
+    The import system never looks at the source of such bytecode, so it would run the old
+    code; only this interpreter knows the key of its own source hash.
+    """
+    root = pathlib.Path(layer)
+    problems = []
+    for pyc in sorted(root.rglob(f"__pycache__/*.{sys.implementation.cache_tag}.pyc")):
+        source = pyc.parent.parent / f"{pyc.name.split('.')[0]}.py"
+        header = pyc.read_bytes()[:16]
+        hash_based = int.from_bytes(header[4:8], "little") & 0b01
+        if not (source.is_file() and header[:4] == importlib.util.MAGIC_NUMBER and hash_based):
+            continue  # verify reports these from the zip's entries, or as compiled from source
+        if header[8:16] != importlib.util.source_hash(source.read_bytes()):
+            name = source.relative_to(root.parent).as_posix()
+            problems.append(f"{name}: bytecode was compiled from different source")
+    return problems
 
 
 def _check_import(layer: str, expected: dict) -> list[str]:

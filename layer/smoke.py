@@ -33,6 +33,9 @@ def smoke_test(
             "proved the layer imports; install one (pyenv install 3.12)"
         ]
 
+    for tag in sorted(tags_of(names) - {interpreter.cache_tag for interpreter in interpreters}):
+        logger.warning("no local interpreter checks the %s bytecode against its source", tag)
+
     stand_in = runtime_packages(RUNTIME_STAND_IN, interpreters)
     seen_on: dict[str, list[str]] = {}
     for interpreter in interpreters:

@@ -203,6 +203,35 @@ def outside_python(built, directory: Path) -> Path:
     return zip_path
 
 
+def stale_bytecode(built, directory: Path) -> Path:
+    """A source edited after its bytecode was compiled, with a manifest that matches."""
+    zip_path = copy_layer(built, directory)
+    edited = directory / "edited.zip"
+    with zipfile.ZipFile(zip_path) as old, zipfile.ZipFile(edited, "w") as new:
+        for info in old.infolist():
+            data = old.read(info)
+            if info.filename == "python/cachetools/keys.py":
+                data += b"\n# edited after compiling\n"
+            new.writestr(info, data)
+    edited.replace(zip_path)
+    return rewrite_manifest(zip_path)
+
+
+def rewrite_manifest(zip_path: Path) -> Path:
+    """The manifest beside ``zip_path`` made true to it again."""
+    from layer.manifest import file_records
+
+    records = file_records(zip_path)
+    manifest = {
+        **json.loads(zip_path.with_suffix(".json").read_text()),
+        **digests(zip_path),
+        "files": records,
+        "unzipped_bytes": sum(record["size"] for record in records),
+    }
+    zip_path.with_suffix(".json").write_text(json.dumps(manifest))
+    return zip_path
+
+
 def without_manifest(built, directory: Path) -> Path:
     """A zip with no manifest beside it."""
     zip_path = copy_layer(built, directory)
@@ -222,11 +251,20 @@ def unknown_runtime(built, directory: Path) -> Path:
         (without_manifest, "no manifest for cached-clients-1.0.0.zip; run ./build_layer.sh"),
         (stale, "does not match its manifest (sha256, code_sha256 differ)"),
         (outside_python, "fails verify: "),
+        (stale_bytecode, "python/cachetools/keys.py: bytecode was compiled from different source"),
         (oversized, "over the 50 MiB Lambda takes directly; upload it to S3"),
         (unknown_runtime, "python3.99"),
         (lambda built, directory: directory / "missing.zip", "missing.zip does not exist"),
     ],
-    ids=["no-manifest", "stale-manifest", "fails-verify", "over-50-MiB", "bad-runtime", "no-zip"],
+    ids=[
+        "no-manifest",
+        "stale-manifest",
+        "fails-verify",
+        "stale-bytecode",
+        "over-50-MiB",
+        "bad-runtime",
+        "no-zip",
+    ],
 )
 def test_bad_zip_is_refused_before_any_call(
     case, built_layer, tmp_path: Path, api_calls, capsys

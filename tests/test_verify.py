@@ -188,6 +188,22 @@ def test_bytecode_the_runtime_cannot_use_is_reported(
     ) in problems
 
 
+def test_bytecode_compiled_from_other_source_is_reported(
+    built_layer: BuiltLayer, tmp_path: Path
+) -> None:
+    init = "python/cached_clients/__init__.py"
+
+    def edit_source_only(info: zipfile.ZipInfo, data: bytes) -> list:
+        if info.filename == init:
+            data += b"\nraise ImportError('this source is not what the bytecode runs')\n"
+        return [(info, data)]
+
+    zip_path = rewrite(built_layer, tmp_path, edit_source_only, keep_manifest=False)
+    on = f"(on {', '.join(local_runtimes(built_layer))})"
+
+    assert verify(zip_path) == [f"{init}: bytecode was compiled from different source {on}"]
+
+
 def test_an_import_that_fails_or_pulls_in_boto3_is_reported(
     built_layer: BuiltLayer, tmp_path: Path
 ) -> None:
