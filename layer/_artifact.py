@@ -95,9 +95,10 @@ def _check_digests(path: Path, manifest: dict) -> None:
 def _verify(zip_path: Path, manifest: Path) -> None:
     logger.info("verifying %s", zip_path)
     problems = verify(zip_path, manifest)
+    for problem in problems:
+        logger.error("%s", problem)
     if problems:
-        shown = "; ".join(" ".join(problem.split()) for problem in problems[:3])
-        more = f" (and {len(problems) - 3} more)" if len(problems) > 3 else ""
         raise LayerError(
-            f"{zip_path} fails verify: {shown}{more}; see ./build_layer.sh verify {zip_path}"
+            f"{zip_path} fails verify: {len(problems)} problem(s), each on a line above; "
+            "fix them and build again"
         )

@@ -77,6 +77,7 @@ def build(settings: BuildSettings) -> Path:
         "distributions": {dist.name: dist.version for dist in staged.distributions},
         "licenses": {dist.name: dist.license for dist in staged.distributions},
         "compatible_runtimes": [runtime.name for runtime in staged.runtimes],
+        "runtimes_as_of": settings.today.isoformat(),
         "compatible_architectures": staged.architectures,
         "bytecode": staged.bytecode,
         "installed_for": {

@@ -75,6 +75,7 @@ def test_pure_layer_claims_both_architectures_and_every_supported_runtime(
 
     assert built_layer.manifest["compatible_architectures"] == ["arm64", "x86_64"]
     assert built_layer.manifest["compatible_runtimes"] == supported
+    assert built_layer.manifest["runtimes_as_of"] == today.isoformat()
 
 
 def test_entries_are_sorted_stamped_and_moded_alike(built_layer: BuiltLayer) -> None:
@@ -262,6 +263,7 @@ def test_moving_today_past_a_deprecation_drops_that_runtime(tmp_path: Path) -> N
 
     manifest = json.loads(next(tmp_path.glob("*.json")).read_text())
     assert manifest["compatible_runtimes"] == ["python3.12", "python3.13", "python3.14"]
+    assert manifest["runtimes_as_of"] == "2027-06-30"
     assert manifest["installed_for"]["python_version"] == "3.12"
     assert "cpython-311" not in manifest["bytecode"]
 

@@ -254,6 +254,14 @@ def unknown_runtime(built, directory: Path) -> Path:
         (stale_bytecode, "python/cachetools/keys.py: bytecode was compiled from different source"),
         (oversized, "over the 50 MiB Lambda takes directly; upload it to S3"),
         (unknown_runtime, "python3.99"),
+        (
+            lambda built, directory: copy_layer(built, directory, compatible_architectures=7),
+            "cached-clients-1.0.0.json: compatible_architectures: 7 is not of type 'array'",
+        ),
+        (
+            lambda built, directory: copy_layer(built, directory, unzipped_bytes="lots"),
+            "cached-clients-1.0.0.json: unzipped_bytes: 'lots' is not of type 'integer'",
+        ),
         (lambda built, directory: directory / "missing.zip", "missing.zip does not exist"),
     ],
     ids=[
@@ -263,11 +271,13 @@ def unknown_runtime(built, directory: Path) -> Path:
         "stale-bytecode",
         "over-50-MiB",
         "bad-runtime",
+        "architectures-not-a-list",
+        "unzipped-bytes-not-a-number",
         "no-zip",
     ],
 )
 def test_bad_zip_is_refused_before_any_call(
-    case, built_layer, tmp_path: Path, api_calls, capsys
+    case, built_layer, tmp_path: Path, *, api_calls, capsys, caplog
 ) -> None:
     make, expected = case
     zip_path = make(built_layer, tmp_path)
@@ -277,7 +287,9 @@ def test_bad_zip_is_refused_before_any_call(
     assert code == 1
     error = capsys.readouterr().err
     assert error.startswith("build_layer.sh publish: error: ")
-    assert expected in error
+    # Each problem verify or the manifest check found is a line of its own, logged before.
+    lines = [*error.splitlines(), *(record.getMessage() for record in caplog.records)]
+    assert any(expected in line for line in lines), lines
     assert api_calls.calls == []
 
 

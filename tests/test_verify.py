@@ -1,5 +1,6 @@
 """``build_layer.sh verify``: every fault in a layer zip is found, named and reported."""
 
+import datetime
 import json
 import shutil
 import stat
@@ -144,6 +145,116 @@ def test_a_manifest_that_disagrees_with_the_zip_is_reported(
     assert f"{changed}: size or sha256 differs from {zip_path.stem}.json" in problems
     assert any(p.startswith(f"{zip_path.stem}.json: distributions says") for p in problems)
     assert any(p.startswith(f"{zip_path.stem}.json: claims python3.10, which is") for p in problems)
+
+
+LABEL = "cached-clients-1.0.0.json"
+NO_EXTENSION = "it holds no compiled extension, so it runs on both"
+MISSING = object()  # a key left out of the manifest
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (
+            {"compatible_architectures": ["sparc"]},
+            ["compatible_architectures[0]: 'sparc' is not one of ['arm64', 'x86_64']"],
+        ),
+        ({"compatible_architectures": 7}, ["compatible_architectures: 7 is not of type 'array'"]),
+        ({"compatible_runtimes": 5}, ["compatible_runtimes: 5 is not of type 'array'"]),
+        (
+            {"compatible_runtimes": "python3.11"},
+            ["compatible_runtimes: 'python3.11' is not of type 'array'"],
+        ),
+        (
+            {"compatible_runtimes": ["python3.11", "python3.99"]},
+            [
+                "compatible_runtimes[1]: 'python3.99' is not one of ['python3.8', 'python3.9', "
+                "'python3.10', 'python3.11', 'python3.12', 'python3.13', 'python3.14']"
+            ],
+        ),
+        ({"name": 5}, ["name: 5 is not of type 'string'"]),
+        (
+            {"distributions": ["cachetools"]},
+            ["distributions: ['cachetools'] is not of type 'object'"],
+        ),
+        ({"unzipped_bytes": "lots"}, ["unzipped_bytes: 'lots' is not of type 'integer'"]),
+        ({"files": None}, ["files: None is not of type 'array'"]),
+        ({"sha256": MISSING}, ["'sha256' is a required property"]),
+        ({"runtimes_as_of": "2026-13-01"}, ["runtimes_as_of: '2026-13-01' is not a 'date'"]),
+        (
+            {"compatible_architectures": ["x86_64"]},
+            [
+                "compatible_architectures says ['x86_64'], the zip implies ['arm64', 'x86_64'] "
+                f"({NO_EXTENSION})"
+            ],
+        ),
+    ],
+    ids=[
+        "unknown-architecture",
+        "architectures-not-a-list",
+        "runtimes-not-a-list",
+        "runtimes-a-string",
+        "unknown-runtime",
+        "name-not-a-string",
+        "distributions-not-an-object",
+        "unzipped-bytes-not-a-number",
+        "files-null",
+        "sha256-missing",
+        "runtimes-as-of-not-a-date",
+        "architectures-not-what-the-zip-implies",
+    ],
+)
+def test_a_malformed_or_wrong_manifest_is_one_line_per_fault(
+    built_layer: BuiltLayer, tmp_path: Path, capsys: pytest.CaptureFixture, change, expected
+) -> None:
+    zip_path = copy_layer(built_layer, tmp_path)
+    manifest = {**built_layer.manifest, **change}
+    manifest = {key: value for key, value in manifest.items() if value is not MISSING}
+    zip_path.with_suffix(".json").write_text(json.dumps(manifest))
+
+    assert cli(["verify", "--no-smoke", str(zip_path)]) == 1
+
+    output = capsys.readouterr()
+    assert output.out.splitlines() == [f"{LABEL}: {line}" for line in expected]
+    assert "Traceback" not in output.err
+
+
+def test_runtimes_are_what_the_build_would_claim_on_its_day(
+    built_layer: BuiltLayer, tmp_path: Path
+) -> None:
+    zip_path = copy_layer(built_layer, tmp_path)
+    claimed = built_layer.manifest["compatible_runtimes"]
+    built_on = datetime.date.fromisoformat(built_layer.manifest["runtimes_as_of"])
+    assert "python3.11" in claimed and built_on < datetime.date(2027, 6, 30)
+
+    def manifest_says(**changes: object) -> list[str]:
+        zip_path.with_suffix(".json").write_text(json.dumps({**built_layer.manifest, **changes}))
+        return verify(zip_path, smoke=False, today=built_on)
+
+    assert manifest_says() == []
+    assert manifest_says(compatible_runtimes=claimed[1:]) == [
+        f"{LABEL}: leaves out python3.11, which the bundled distributions admit and Lambda "
+        f"supports (as of {built_on})"
+    ]
+    assert manifest_says(runtimes_as_of="2027-06-30") == [
+        f"{LABEL}: claims python3.11, which is deprecated or ruled out by the bundled "
+        "distributions' Requires-Python or compiled extensions (as of 2027-06-30)"
+    ]
+    zip_path.with_suffix(".json").write_text(json.dumps(built_layer.manifest))
+    assert verify(zip_path, smoke=False, today=datetime.date(2027, 7, 1)) == [
+        f"{LABEL}: claims python3.11, deprecated since 2027-06-30; rebuild the layer"
+    ]
+
+
+def test_the_bytecode_key_names_the_tags_shipped(built_layer: BuiltLayer, tmp_path: Path) -> None:
+    zip_path = copy_layer(built_layer, tmp_path)
+    shipped = sorted(built_layer.manifest["bytecode"])
+    manifest = {**built_layer.manifest, "bytecode": {"cpython-399": "3.99.0"}}
+    zip_path.with_suffix(".json").write_text(json.dumps(manifest))
+
+    assert verify(zip_path, smoke=False) == [
+        f"{LABEL}: bytecode lists ['cpython-399'], the zip ships bytecode for {shipped}"
+    ]
 
 
 def test_a_missing_manifest_is_a_problem(built_layer: BuiltLayer, tmp_path: Path) -> None:
