@@ -10,6 +10,7 @@ import importlib
 import importlib.machinery
 import importlib.util
 import json
+import os
 import pathlib
 import pkgutil
 import sys
@@ -28,6 +29,9 @@ def main() -> None:
 
     problems = _stale_bytecode(layer)
     problems += handler({"layer": layer, "distributions": expected}, None)
+    # Each runtime imports from a temporary copy; name it /opt, where Lambda puts it.
+    opt = os.path.dirname(layer)
+    problems = [problem.replace(opt, "/opt") for problem in problems]
     report = {"problems": problems, "compiled": [path for path in compiled if layer in path]}
     print(json.dumps(report))
 
