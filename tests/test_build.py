@@ -268,6 +268,47 @@ def test_moving_today_past_a_deprecation_drops_that_runtime(tmp_path: Path) -> N
     assert "cpython-311" not in manifest["bytecode"]
 
 
+def test_interpreters_restricts_the_bytecode_to_those_named(tmp_path: Path) -> None:
+    from layer.verify import verify
+
+    assert main(["--output-dir", str(tmp_path), "--interpreters", "3.11"]) == 0
+
+    (zip_path,) = tmp_path.glob("*.zip")
+    manifest = json.loads(zip_path.with_suffix(".json").read_text())
+    with zipfile.ZipFile(zip_path) as archive:
+        tags = {name.rsplit(".", 2)[1] for name in archive.namelist() if name.endswith(".pyc")}
+    assert list(manifest["bytecode"]) == ["cpython-311"]
+    assert tags == {"cpython-311"}
+    assert manifest["compatible_runtimes"][0] == "python3.11"
+    assert verify(zip_path) == []
+
+
+@pytest.mark.parametrize(
+    ("versions", "fault"),
+    [
+        ("3.10", "--interpreters 3.10: not among the compatible runtimes (python3.11, "),
+        ("3.99", "--interpreters 3.99: not among the compatible runtimes"),
+    ],
+)
+def test_interpreters_outside_the_runtimes_fail(tmp_path: Path, versions: str, fault: str) -> None:
+    with pytest.raises(LayerError, match=re.escape(fault)):
+        main(["--output-dir", str(tmp_path), "--interpreters", versions])
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_interpreters_without_a_local_one_fail(tmp_path: Path) -> None:
+    if discover([(3, 14)]):
+        pytest.skip("this machine has a Python 3.14")
+    with pytest.raises(LayerError, match=r"--interpreters 3\.14: no local interpreter found"):
+        main(["--output-dir", str(tmp_path), "--interpreters", "3.11,3.14"])
+
+
+def test_interpreters_must_be_versions(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    with pytest.raises(SystemExit):
+        main(["--output-dir", str(tmp_path), "--interpreters", "3.11,latest"])
+    assert "'latest' is not a Python version such as 3.12" in capsys.readouterr().err
+
+
 def test_a_malformed_source_date_epoch_is_one_clear_error(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
