@@ -65,7 +65,11 @@ def layer_zip(built_layer, tmp_path: Path) -> Path:
 def description(manifest: dict) -> str:
     """The Description a layer version built from this manifest must carry."""
     cachetools = manifest["distributions"]["cachetools"]
-    return f"cached-clients 1.0.0 with cachetools {cachetools} (sha256 {manifest['sha256'][:12]})"
+    tags = ",".join(sorted(tag.removeprefix("cpython-") for tag in manifest["bytecode"]))
+    return (
+        f"cached-clients 1.0.0 with cachetools {cachetools} "
+        f"(sha256 {manifest['sha256'][:12]}, bytecode {tags})"
+    )
 
 
 def lambda_in(region: str, endpoint: str):
@@ -174,6 +178,48 @@ def test_dry_run_only_reads(moto_endpoint: str, layer_zip: Path, api_calls, caps
     assert api_calls.count("lambda", "GetLayerVersionPolicy") == 1
     with pytest.raises(lambda_in("us-east-1", moto_endpoint).exceptions.ResourceNotFoundException):
         policy_statements(moto_endpoint, 1)
+
+
+def test_a_zip_with_less_bytecode_does_not_replace_the_same_release_with_more(
+    moto_endpoint: str, layer_zip: Path, tmp_path: Path
+) -> None:
+    full = json.loads(layer_zip.with_suffix(".json").read_text())
+    if len(full["bytecode"]) < 2:
+        pytest.skip("one local interpreter only: every build has the same bytecode")
+    built = run_cli("build", "--output-dir", str(tmp_path / "fewer"), "--interpreters", "3.11")
+    assert built.returncode == 0, built
+    fewer = Path(built.stdout.strip())
+    where = ["--region", "us-east-1", "--endpoint-url", moto_endpoint]
+    lost = ", ".join(
+        f"python3.{tag.removeprefix('cpython-3')}" for tag in sorted(full["bytecode"])[1:]
+    )
+
+    first = run_cli("publish", *where, "--zip", str(layer_zip))
+    refused = run_cli("publish", *where, "--zip", str(fewer))
+    forced = run_cli("publish", *where, "--zip", str(fewer), "--allow-less-bytecode")
+    restored = run_cli("publish", *where, "--zip", str(layer_zip))
+
+    assert [run.returncode for run in (first, refused, forced, restored)] == [0, 1, 0, 0]
+    arn = "arn:aws:lambda:us-east-1:123456789012:layer:cached-clients"
+    assert refused.stderr_lines[-1] == (
+        "build_layer.sh publish: error: us-east-1: the zip was built with fewer interpreters "
+        f"than {arn}:1, which has bytecode for {lost} too; build where those are installed, "
+        "or pass --allow-less-bytecode"
+    )
+    assert refused.json()["regions"][0]["status"] == "failed"
+    assert [r.json()["regions"][0]["version"] for r in (first, forced, restored)] == [1, 2, 3]
+
+    client = lambda_in("us-east-1", moto_endpoint)
+    descriptions = [
+        client.get_layer_version(LayerName="cached-clients", VersionNumber=n)["Description"]
+        for n in (1, 2, 3)
+    ]
+    tags = ",".join(tag.removeprefix("cpython-") for tag in sorted(full["bytecode"]))
+    assert [text.rsplit("bytecode ", 1)[1] for text in descriptions] == [
+        f"{tags})",
+        "311)",
+        f"{tags})",
+    ]
 
 
 def stale(built, directory: Path) -> Path:
@@ -420,4 +466,31 @@ def test_a_failing_region_does_not_stop_the_others(stubbed, layer_zip: Path, cap
     assert reports[1]["shared_with"] == {"public": "present"}
     assert "access denied calling lambda:ListLayerVersions in eu-west-1" in reports[0]["error"]
     assert output.err.count("error:") == 1
+    stubbed.assert_done()
+
+
+@pytest.mark.parametrize(
+    "published",
+    [
+        "cached-clients 0.9.0 with cachetools 8.0.2 "
+        "(sha256 0123456789ab, bytecode 311,312,313,314)",
+        "written by hand",
+    ],
+    ids=["older-release", "not-ours"],
+)
+def test_more_bytecode_in_another_release_does_not_stop_publish(
+    stubbed, layer_zip: Path, capsys, published: str
+) -> None:
+    manifest = json.loads(layer_zip.with_suffix(".json").read_text())
+    east = stubbed["us-east-1"]
+    east.add_response("list_layer_versions", aws_listing(1), None)
+    east.add_response(
+        "get_layer_version", {**layer_version(1, "b2xk"), "Description": published}, None
+    )
+    east.add_response("publish_layer_version", layer_version(2, manifest["code_sha256"]), None)
+
+    code = main(["publish", "--region", "us-east-1", "--zip", str(layer_zip)])
+
+    assert code == 0
+    assert json.loads(capsys.readouterr().out)["regions"][0]["version"] == 2
     stubbed.assert_done()
