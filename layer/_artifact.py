@@ -7,7 +7,7 @@ from pathlib import Path
 
 from layer._description import describe
 from layer.build import MAX_DIRECT_UPLOAD_BYTES, MAX_UNZIPPED_BYTES
-from layer.errors import LayerError
+from layer.errors import LayerError, raise_for
 from layer.manifest import load_manifest, manifest_path, zip_digests
 from layer.verify import verify
 
@@ -96,10 +96,4 @@ def _check_digests(path: Path, manifest: dict) -> None:
 def _verify(zip_path: Path, manifest: Path) -> None:
     logger.info("verifying %s", zip_path)
     problems = verify(zip_path, manifest)
-    for problem in problems:
-        logger.error("%s", problem)
-    if problems:
-        raise LayerError(
-            f"{zip_path} fails verify: {len(problems)} problem(s), each on a line above; "
-            "fix them and build again"
-        )
+    raise_for(problems, f"{zip_path} fails verify", "fix that and build again")

@@ -3,13 +3,12 @@
 import base64
 import hashlib
 import json
-import logging
 import os
 import zipfile
 from pathlib import Path
 from typing import Any
 
-from layer.errors import LayerError
+from layer.errors import LayerError, raise_for
 from layer.manifest_schema import REQUIRED_KEYS, shape_problems
 
 __all__ = [
@@ -21,8 +20,6 @@ __all__ = [
     "write_manifest",
     "zip_digests",
 ]
-
-logger = logging.getLogger(__name__)
 
 
 def manifest_path(zip_path: Path) -> Path:
@@ -46,17 +43,11 @@ def read_manifest(zip_path: Path, path: Path | None = None) -> dict[str, Any]:
 
 
 def load_manifest(zip_path: Path, path: Path | None = None) -> dict[str, Any]:
-    """The manifest of ``zip_path``, of the right shape; else each fault logged, and LayerError."""
+    """The manifest of ``zip_path``, of the right shape; else LayerError saying what is wrong."""
     path = path or manifest_path(zip_path)
     manifest = read_manifest(zip_path, path)
     problems = [line for _, line in shape_problems(manifest)]
-    for problem in problems:
-        logger.error("%s: %s", path.name, problem)
-    if problems:
-        raise LayerError(
-            f"{path}: {len(problems)} problem(s) in the manifest, each on a line above; "
-            "rebuild it with ./build_layer.sh"
-        )
+    raise_for(problems, str(path), "rebuild it with ./build_layer.sh")
     return manifest
 
 

@@ -339,6 +339,25 @@ def test_bad_zip_is_refused_before_any_call(
     assert api_calls.calls == []
 
 
+def test_every_fault_of_a_manifest_is_a_line_of_its_own(
+    built_layer, tmp_path: Path, api_calls, capsys, caplog
+) -> None:
+    zip_path = copy_layer(built_layer, tmp_path, compatible_architectures=7, unzipped_bytes="x")
+
+    code = main(["publish", "--endpoint-url", "http://127.0.0.1:9", "--zip", str(zip_path)])
+
+    assert code == 1
+    assert [record.getMessage() for record in caplog.records] == [
+        "compatible_architectures: 7 is not of type 'array'",
+        "unzipped_bytes: 'x' is not of type 'integer'",
+    ]
+    assert capsys.readouterr().err == (
+        f"build_layer.sh publish: error: {zip_path.with_suffix('.json')}: 2 problems, "
+        "each on a line above; rebuild it with ./build_layer.sh\n"
+    )
+    assert api_calls.calls == []
+
+
 def test_bad_arguments_are_refused_before_any_call(layer_zip: Path, api_calls, capsys) -> None:
     zip_path = str(layer_zip)
     for extra, expected in (
