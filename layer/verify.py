@@ -81,7 +81,10 @@ def _parser() -> argparse.ArgumentParser:
         "--manifest", type=Path, metavar="FILE", help="default: the .json beside the zip"
     )
     parser.add_argument(
-        "--no-smoke", action="store_true", help="check the layout and manifest only"
+        "--no-smoke",
+        action="store_true",
+        help="check the layout and manifest only: run no interpreter (so no import, and no "
+        "check of the bytecode against its source)",
     )
     return parser
 
