@@ -14,6 +14,7 @@ class Goal:
     text: str
     check: Callable[[float], bool]
     on_ratio: bool = True
+    every_sample: bool = False
 
     @classmethod
     def ratio_at_most(cls, limit: float) -> "Goal":
@@ -26,9 +27,14 @@ class Goal:
         return cls(f"≤ {limit:g} {unit}", lambda value: value <= limit, on_ratio=False)
 
     @classmethod
+    def value_below(cls, limit: float, unit: str) -> "Goal":
+        """Met when this row's median is below ``limit``."""
+        return cls(f"< {limit:g} {unit}", lambda value: value < limit, on_ratio=False)
+
+    @classmethod
     def value_equals(cls, wanted: float) -> "Goal":
         """Met when every sample of this row equals ``wanted`` (checked on the worst sample)."""
-        return cls(f"= {wanted:g}", lambda value: value == wanted, on_ratio=False)
+        return cls(f"= {wanted:g}", lambda value: value == wanted, False, every_sample=True)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -87,8 +93,9 @@ def _verdict(figure: Figure, row: Row) -> str:
         if measured is None:
             return "n/a"
         return "met" if goal.check(measured) else f"MISSED ({measured:.2f}x)"
-    worst = max(row.samples) if goal.text.startswith("=") else row.median
-    return "met" if goal.check(worst) else f"MISSED ({row.describe(worst)})"
+    measured_values = row.samples if goal.every_sample else [row.median]
+    failed = [value for value in measured_values if not goal.check(value)]
+    return f"MISSED ({row.describe(failed[0])})" if failed else "met"
 
 
 HEADER = ("figure", "side", "median", "min", "max", "unit", "ours ÷ side", "goal", "result")
