@@ -15,8 +15,8 @@ import time  # noqa: E402
 import traceback  # noqa: E402
 from collections.abc import Callable  # noqa: E402
 
-from bench._report import Figure, as_json, render  # noqa: E402
 from bench._timing import Settings  # noqa: E402
+from bench.report import Figure, as_json, render  # noqa: E402
 
 __all__ = ["main"]
 

@@ -5,8 +5,8 @@ from pathlib import Path
 
 from bench import _env, _item
 from bench._ours import missing
-from bench._report import Figure, Goal, Row
 from bench._timing import Settings, fresh_processes
+from bench.report import Figure, Goal, Row
 
 __all__ = ["run"]
 

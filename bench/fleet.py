@@ -1,8 +1,8 @@
 """The fleet simulation's figures: each lifetime policy over several seeds, as table rows."""
 
 from bench import spread
-from bench._report import Figure, Row
 from bench._timing import Settings
+from bench.report import Figure, Row
 
 __all__ = ["run"]
 

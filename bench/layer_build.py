@@ -3,8 +3,8 @@
 import zipfile
 
 from bench import _layer
-from bench._report import Figure, Goal, Row
 from bench._timing import Settings
+from bench.report import Figure, Goal, Row
 
 __all__ = ["run"]
 
@@ -51,7 +51,7 @@ def run(settings: Settings) -> list[Figure]:
             Row(
                 "same as the first build",
                 same,
-                Goal.value_equals(1),
+                Goal.value_equals(1, "equal"),
                 shown_as=lambda value: "equal" if value == 1 else "differs",
             ),
         ),

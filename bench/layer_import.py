@@ -10,8 +10,8 @@ import zipfile
 from pathlib import Path
 
 from bench import _layer
-from bench._report import Figure, Goal, Row
 from bench._timing import Settings, fresh_processes
+from bench.report import Figure, Goal, Row
 
 __all__ = ["VERSIONS", "interpreters", "run"]
 

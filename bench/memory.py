@@ -7,8 +7,8 @@ from pathlib import Path
 
 from bench import _env
 from bench._ours import missing
-from bench._report import Figure, Goal, Row
 from bench._timing import Settings
+from bench.report import Figure, Goal, Row
 
 __all__ = ["run"]
 

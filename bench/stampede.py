@@ -11,8 +11,8 @@ from moto import mock_aws
 
 from bench import _item
 from bench._ours import missing
-from bench._report import Figure, Goal, Row
 from bench._timing import Settings
+from bench.report import Figure, Goal, Row
 
 __all__ = ["LATENCY", "THREADS", "run"]
 
@@ -115,7 +115,7 @@ def run(settings: Settings) -> list[Figure]:
     rows = [Row(name, values) for name, values in samples.items()]
     ours = next((row for row in rows if row.side.startswith("ours")), None)
     if ours is not None:
-        ours = Row(ours.side, ours.samples, Goal.value_equals(1))
+        ours = Row(ours.side, ours.samples, Goal.value_equals(1, "exactly 1"))
     note = (
         f"{THREADS} threads released by one barrier onto a key none has cached, a new key each "
         f"round; every GetItem waits {LATENCY * 1000:.0f} ms before moto answers, on every side"

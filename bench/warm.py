@@ -5,8 +5,8 @@ from moto import mock_aws
 
 from bench import _item
 from bench._ours import missing
-from bench._report import Figure, Goal, Row
 from bench._timing import Settings, Side, interleaved, warm
+from bench.report import Figure, Goal, Row
 
 __all__ = ["ROLE_ARN", "assume_role_figures", "get_item_figures"]
 

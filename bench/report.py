@@ -32,9 +32,10 @@ class Goal:
         return cls(f"< {limit:g} {unit}", lambda value: value < limit, on_ratio=False)
 
     @classmethod
-    def value_equals(cls, wanted: float) -> "Goal":
-        """Met when every sample of this row equals ``wanted`` (checked on the worst sample)."""
-        return cls(f"= {wanted:g}", lambda value: value == wanted, False, every_sample=True)
+    def value_equals(cls, wanted: float, text: str = "") -> "Goal":
+        """Met when every sample of this row equals ``wanted``."""
+        text = text or f"= {wanted:g}"
+        return cls(text, lambda value: value == wanted, on_ratio=False, every_sample=True)
 
 
 @dataclasses.dataclass(frozen=True)
