@@ -1,22 +1,19 @@
 """``python -m bench``: run the benchmarks and print one table, every figure beside its peers."""
 
+import argparse
+import importlib
+import json
+import logging
+import os
+import platform
+import sys
+import time
+import traceback
+from collections.abc import Callable
+
 from bench import _env
-
-_env.isolate()
-
-import argparse  # noqa: E402
-import importlib  # noqa: E402
-import json  # noqa: E402
-import logging  # noqa: E402
-import os  # noqa: E402
-import platform  # noqa: E402
-import sys  # noqa: E402
-import time  # noqa: E402
-import traceback  # noqa: E402
-from collections.abc import Callable  # noqa: E402
-
-from bench._timing import Settings  # noqa: E402
-from bench.report import Figure, as_json, render  # noqa: E402
+from bench._timing import Settings
+from bench.report import Figure, as_json, render
 
 __all__ = ["main"]
 
@@ -119,6 +116,8 @@ def main(argv: list[str] | None = None) -> int:
     """Run the chosen benchmarks; 1 when one of them failed, else 0."""
     options = _parser().parse_args(argv)
     settings = _settings(options)
+    # Before any benchmark module imports boto3 or moto.
+    _env.isolate()
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
     info = machine()
 
