@@ -83,7 +83,7 @@ def machine() -> dict:
         "cores": os.cpu_count(),
         "python": f"{platform.python_implementation()} {platform.python_version()}",
         "system": f"{platform.system()} {platform.release()}",
-        "load_average": [round(load, 2) for load in os.getloadavg()],
+        "load_average": _loads(),
     }
 
 
@@ -105,11 +105,16 @@ def _run_one(name: str, settings: Settings) -> list[Figure]:
 
 def _heading(settings: Settings, info: dict) -> str:
     mode = "quick" if settings.quick else "full"
+    start, end = (" ".join(map(str, info[name])) for name in ("load_average", "load_average_end"))
     return (
         f"cached-clients bench ({mode}: {settings.rounds} rounds, median with min and max) on "
-        f"{info['machine']}, {info['cpu']}, {info['cores']} cores, {info['python']}, "
-        f"load {' '.join(map(str, info['load_average']))} at the start"
+        f"{info['machine']}, {info['cpu']}, {info['cores']} cores, {info['python']}; "
+        f"load average {start} at the start, {end} at the end"
     )
+
+
+def _loads() -> list[float]:
+    return [round(load, 2) for load in os.getloadavg()]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -122,6 +127,7 @@ def main(argv: list[str] | None = None) -> int:
     info = machine()
 
     figures = [figure for name in options.only or BENCHMARKS for figure in _run_one(name, settings)]
+    info["load_average_end"] = _loads()
 
     if options.json:
         print(json.dumps(as_json(figures, info), indent=2, ensure_ascii=False))
