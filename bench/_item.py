@@ -3,7 +3,15 @@
 from decimal import Decimal
 from typing import Any
 
-__all__ = ["KEY_ATTRIBUTE", "NESTED_ATTRIBUTE", "TABLE", "create_table", "item", "key"]
+__all__ = [
+    "KEY_ATTRIBUTE",
+    "NESTED_ATTRIBUTE",
+    "TABLE",
+    "create_table",
+    "deeper_item",
+    "item",
+    "key",
+]
 
 TABLE = "bench-accounts"
 KEY_ATTRIBUTE = "pk"
@@ -17,13 +25,21 @@ def key(index: int) -> dict[str, str]:
 
 
 def item(index: int, padding: int = 0) -> dict[str, Any]:
-    """Item ``index``: six attributes, one a list nesting maps; ``padding`` lengthens the name."""
+    """Item ``index``: six attributes, one of them a list; ``padding`` lengthens the name."""
     return {
         **key(index),
         "name": f"Example Organisation {index}" + "x" * padding,
         "tier": "enterprise",
         "seats": Decimal(250 + index % 100),
         "active": True,
+        NESTED_ATTRIBUTE: ["eu-west-1", "us-east-1", "ap-southeast-2"],
+    }
+
+
+def deeper_item(index: int) -> dict[str, Any]:
+    """Item ``index`` with its list holding two maps instead of strings: more to copy."""
+    return {
+        **item(index),
         NESTED_ATTRIBUTE: [
             {"region": "eu-west-1", "weight": Decimal(3)},
             {"region": "us-east-1", "weight": Decimal(1)},

@@ -80,9 +80,18 @@ def _number(value: float) -> str:
 
 
 def _ratio(figure: Figure, row: Row) -> float | None:
-    if figure.ours is None or row is figure.ours or row.median == 0:
+    """Ours ÷ this row: the median of per-round ratios when both have one sample per round.
+
+    Sides measured moments apart in the same round share the machine's load of that moment,
+    so the per-round ratio shrugs off a busy round that the ratio of medians would not.
+    """
+    ours = figure.ours
+    if ours is None or row is ours or row.median == 0:
         return None
-    return figure.ours.median / row.median
+    pairs = list(zip(ours.samples, row.samples, strict=False))
+    if len(ours.samples) == len(row.samples) and all(theirs for _, theirs in pairs):
+        return statistics.median(mine / theirs for mine, theirs in pairs)
+    return ours.median / row.median
 
 
 def _verdict(figure: Figure, row: Row) -> str:

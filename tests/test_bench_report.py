@@ -23,14 +23,27 @@ def line_of(table: str, side: str) -> str:
     return next(line for line in body if re.split(r"\s{2,}", " " + line)[1] == side)
 
 
-def test_each_peer_shows_the_ratio_of_the_medians_and_the_verdict():
+def test_each_peer_shows_the_median_per_round_ratio_and_the_verdict():
     table = render([figure([0.9, 1.0, 3.0], [2.0, 2.0, 2.1], limit=0.75)], "heading")
 
     seed = line_of(table, "seed")
     assert "0.50x" in seed and "≤ 0.75x" in seed and seed.endswith("met")
-    assert "20.00x" in line_of(table, "floor")
+    assert "25.00x" in line_of(table, "floor")
     assert table.startswith("heading")
     assert "- warm hit: same item on both sides" in table
+
+
+def test_a_round_that_slows_both_sides_leaves_the_ratio_alone():
+    table = render([figure([1.0, 5.0, 1.2], [2.0, 10.0, 1.9], limit=0.55)], "heading")
+
+    assert "0.50x" in line_of(table, "seed") and line_of(table, "seed").endswith("met")
+
+
+def test_sides_with_different_sample_counts_compare_medians():
+    rows = [Row("ours", [1.0, 2.0, 3.0]), Row("budget", [4.0], Goal.ratio_at_most(0.6))]
+    table = render([Figure("memory", "MiB", rows[0], rows[1:])], "heading")
+
+    assert "0.50x" in line_of(table, "budget") and line_of(table, "budget").endswith("met")
 
 
 def test_a_missed_goal_says_by_how_much():
