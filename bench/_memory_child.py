@@ -11,48 +11,20 @@ import json
 import sys
 import time
 import tracemalloc
-from decimal import Decimal
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import _item
+from bench import _item, _stand_in
 
 __all__ = ["main"]
 
 
-def _attribute(value: object) -> dict:
-    # Covers the types of the benchmark's item; boto3's TypeSerializer costs ten times more.
-    if isinstance(value, str):
-        return {"S": value}
-    if isinstance(value, bool):
-        return {"BOOL": value}
-    if isinstance(value, Decimal):
-        return {"N": str(value)}
-    if isinstance(value, list):
-        return {"L": [_attribute(element) for element in value]}
-    return {"M": {name: _attribute(element) for name, element in value.items()}}
+def _answer(padding: int):
+    def item_for(key: dict) -> dict:
+        return _item.item(int(key[_item.KEY_ATTRIBUTE]["S"].rsplit("#", 1)[1]), padding)
 
-
-def _wire(index: int, padding: int) -> dict:
-    return {name: _attribute(value) for name, value in _item.item(index, padding).items()}
-
-
-def _stand_in(padding: int):
-    import botocore.awsrequest
-    import botocore.endpoint
-
-    original = botocore.endpoint.Endpoint.make_request
-
-    def make_request(self, operation_model, request_dict):
-        if operation_model.name != "GetItem":
-            return original(self, operation_model, request_dict)
-        key = json.loads(request_dict["body"])["Key"][_item.KEY_ATTRIBUTE]["S"]
-        index = int(key.rsplit("#", 1)[1])
-        http = botocore.awsrequest.AWSResponse(request_dict["url"], 200, {}, None)
-        return http, {"Item": _wire(index, padding), "ResponseMetadata": {"HTTPStatusCode": 200}}
-
-    botocore.endpoint.Endpoint.make_request = make_request
+    return item_for
 
 
 def _ours():
@@ -90,11 +62,11 @@ def _fill(read, items: int) -> dict:
 def main(argv: list[str]) -> int:
     """Fill each side named in argv, one after the other; print one JSON object."""
     items, padding, sides = int(argv[0]), int(argv[1]), argv[2:]
-    _stand_in(padding)
     results = {}
     for side in sides:
         read = _ours() if side == "ours" else _seed(items)
-        results[side] = _fill(read, items)
+        with _stand_in.get_item_answered_by(_answer(padding)):
+            results[side] = _fill(read, items)
         if side == "ours":
             import cached_clients
 
@@ -102,7 +74,7 @@ def main(argv: list[str]) -> int:
             cached_clients.clear()
         del read
         gc.collect()
-    item_bytes = len(json.dumps(_wire(0, padding)))
+    item_bytes = len(json.dumps(_stand_in.wire(_item.item(0, padding))))
     print(json.dumps({"results": results, "item_json_bytes": item_bytes}))
     return 0
 

@@ -32,6 +32,11 @@ class Goal:
         return cls(f"< {limit:g} {unit}", lambda value: value < limit, on_ratio=False)
 
     @classmethod
+    def value_between(cls, low: float, high: float) -> "Goal":
+        """Met when this row's median lies in [low, high]."""
+        return cls(f"{low:g} to {high:g}", lambda value: low <= value <= high, on_ratio=False)
+
+    @classmethod
     def value_equals(cls, wanted: float, text: str = "") -> "Goal":
         """Met when every sample of this row equals ``wanted``."""
         text = text or f"= {wanted:g}"

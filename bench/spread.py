@@ -18,6 +18,7 @@ __all__ = [
     "Spread",
     "first_wider",
     "fixed_ttl",
+    "from_samples",
     "jitter",
     "per_second",
     "percentile",
@@ -42,6 +43,17 @@ def jitter(rng: random.Random, ttl: float, first: bool) -> float:
 def first_wider(rng: random.Random, ttl: float, first: bool) -> float:
     """A key's first entry in a process draws from [0.5·ttl, ttl], later ones [0.9·ttl, ttl]."""
     return rng.uniform((0.5 if first else 0.9) * ttl, ttl)
+
+
+def from_samples(first: Sequence[float], later: Sequence[float]) -> Lifetime:
+    """A policy that draws lifetimes (as fractions of the TTL) from measured samples."""
+    if not first or not later:
+        raise ValueError("from_samples needs at least one first and one later lifetime")
+
+    def sampled(rng: random.Random, ttl: float, is_first: bool) -> float:
+        return rng.choice(first if is_first else later) * ttl
+
+    return sampled
 
 
 POLICIES: dict[str, Lifetime] = {

@@ -81,3 +81,13 @@ def test_a_skipped_figure_says_why_and_json_keeps_every_sample():
     assert seed["ratio_ours_to_side"] == 1.1 / 2.2
     assert seed["result"] == "met"
     assert data["figures"][1]["skipped"] == "no zip"
+
+
+def test_a_range_goal_is_met_only_inside_the_range():
+    inside = Row("first", [0.6, 0.74, 0.9], Goal.value_between(0.7, 0.8))
+    outside = Row("first", [0.9, 0.95, 1.0], Goal.value_between(0.7, 0.8))
+
+    assert line_of(render([Figure("lifetime", "", inside)], "h"), "first").endswith("met")
+    assert line_of(render([Figure("lifetime", "", outside)], "h"), "first").endswith(
+        "MISSED (0.95)"
+    )

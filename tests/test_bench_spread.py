@@ -109,3 +109,16 @@ def test_a_burst_started_fleet_spreads_out_only_with_the_wider_first_lifetime():
     assert wider.peak < 25
     assert 1.05 < wider.total_calls / fixed.total_calls < 1.11
     assert fixed.cold_start_peak == jittered.cold_start_peak == wider.cold_start_peak
+
+
+def test_a_policy_from_samples_draws_only_the_samples_of_its_kind():
+    policy = spread.from_samples(first=[0.5, 0.6], later=[0.95])
+    rng = random.Random(5)
+
+    firsts = {policy(rng, 300.0, True) for _ in range(200)}
+    laters = {policy(rng, 300.0, False) for _ in range(200)}
+
+    assert firsts == {150.0, 180.0}
+    assert laters == {285.0}
+    with pytest.raises(ValueError, match="at least one"):
+        spread.from_samples(first=[], later=[0.9])
