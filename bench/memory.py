@@ -15,7 +15,7 @@ __all__ = ["run"]
 CHILD = Path(__file__).with_name("_memory_child.py")
 MIB = 1024 * 1024
 # The item's name is padded so that its GetItem answer is about 2 KB of JSON.
-PADDING = 1750
+PADDING = 1800
 
 
 def _scale(settings: Settings) -> tuple[int, int]:
