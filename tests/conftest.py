@@ -117,3 +117,139 @@ def api_calls(monkeypatch: pytest.MonkeyPatch) -> ApiCalls:
 
     monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", recording)
     return recorder
+
+
+# Runtime fixtures: cached_clients with empty caches, moto in process, and a stand-in STS.
+
+
+@pytest.fixture
+def cached() -> Iterator[object]:
+    """The cached_clients module, emptied (and its settings forgotten) before and after."""
+    import cached_clients
+
+    cached_clients.clear()
+    yield cached_clients
+    cached_clients.clear()
+
+
+@pytest.fixture
+def aws(cached: object) -> Iterator[None]:
+    """moto's in-process mock of AWS for the test, with cached_clients emptied around it."""
+    from moto import mock_aws
+
+    with mock_aws():
+        yield
+        cached.clear()
+
+
+class StsStandIn:
+    """A small STS on 127.0.0.1 whose AssumeRole answers with credentials of a chosen lifetime.
+
+    It also answers GetCallerIdentity, recording the access key that signed each request.
+    """
+
+    def __init__(self) -> None:
+        self.lifetime = 3600.0
+        self.error_code: str | None = None
+        self.assume_calls: list[dict[str, str]] = []
+        self.signed_by: list[str] = []
+        self._server = None
+        self.url = ""
+
+    def start(self) -> None:
+        """Listen on a free port of 127.0.0.1 in a daemon thread."""
+        import functools
+        import http.server
+        import threading
+        from urllib.parse import parse_qs
+
+        stand_in = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length", "0"))
+                form = parse_qs(self.rfile.read(length).decode())
+                params = {name: values[0] for name, values in form.items()}
+                status, body = stand_in.answer(params, self.headers.get("Authorization", ""))
+                payload = body.encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "text/xml")
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
+        serve = functools.partial(self._server.serve_forever, poll_interval=0.05)
+        threading.Thread(target=serve, daemon=True).start()
+
+    def stop(self) -> None:
+        """Stop listening."""
+        self._server.shutdown()
+        self._server.server_close()
+
+    def answer(self, params: dict[str, str], authorization: str) -> tuple[int, str]:
+        """The HTTP status and XML body for one query-protocol request."""
+        if params.get("Action") == "GetCallerIdentity":
+            credential = authorization.partition("Credential=")[2]
+            self.signed_by.append(credential.partition("/")[0])
+            return 200, _caller_identity_xml()
+
+        self.assume_calls.append(params)
+        if self.error_code is not None:
+            return 403, _error_xml(self.error_code)
+        return 200, self._credentials_xml(len(self.assume_calls))
+
+    def _credentials_xml(self, number: int) -> str:
+        import datetime
+
+        expiration = datetime.datetime.now(datetime.UTC) + datetime.timedelta(seconds=self.lifetime)
+        return (
+            f'<AssumeRoleResponse xmlns="{_STS_XMLNS}"><AssumeRoleResult><Credentials>'
+            f"<AccessKeyId>ASIASTANDIN{number:09d}</AccessKeyId>"
+            f"<SecretAccessKey>secret-{number}-do-not-log</SecretAccessKey>"
+            f"<SessionToken>token-{number}-do-not-log</SessionToken>"
+            f"<Expiration>{expiration.strftime('%Y-%m-%dT%H:%M:%S.%fZ')}</Expiration>"
+            "</Credentials><AssumedRoleUser><AssumedRoleId>AROASTANDIN:s</AssumedRoleId>"
+            "<Arn>arn:aws:sts::123456789012:assumed-role/r/s</Arn></AssumedRoleUser>"
+            "</AssumeRoleResult><ResponseMetadata><RequestId>1</RequestId></ResponseMetadata>"
+            "</AssumeRoleResponse>"
+        )
+
+
+_STS_XMLNS = "https://sts.amazonaws.com/doc/2011-06-15/"
+
+
+def _caller_identity_xml() -> str:
+    return (
+        f'<GetCallerIdentityResponse xmlns="{_STS_XMLNS}"><GetCallerIdentityResult>'
+        "<Arn>arn:aws:sts::123456789012:assumed-role/r/s</Arn><UserId>AROASTANDIN:s</UserId>"
+        "<Account>123456789012</Account></GetCallerIdentityResult>"
+        "<ResponseMetadata><RequestId>2</RequestId></ResponseMetadata>"
+        "</GetCallerIdentityResponse>"
+    )
+
+
+def _error_xml(code: str) -> str:
+    return (
+        f'<ErrorResponse xmlns="{_STS_XMLNS}"><Error><Type>Sender</Type><Code>{code}</Code>'
+        f"<Message>stand-in refuses: {code}</Message></Error><RequestId>3</RequestId>"
+        "</ErrorResponse>"
+    )
+
+
+@pytest.fixture
+def sts_stand_in(monkeypatch: pytest.MonkeyPatch, cached: object) -> Iterator[StsStandIn]:
+    """A stand-in STS that boto3 reaches through AWS_ENDPOINT_URL_STS, started and stopped."""
+    stand_in = StsStandIn()
+    stand_in.start()
+    monkeypatch.setenv("AWS_ENDPOINT_URL_STS", stand_in.url)
+    cached.clear()
+    try:
+        yield stand_in
+    finally:
+        cached.clear()
+        stand_in.stop()

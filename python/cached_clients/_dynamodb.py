@@ -1,0 +1,167 @@
+"""Cached DynamoDB GetItem, with values as boto3's Table resource gives them."""
+
+from __future__ import annotations
+
+import functools
+import re
+
+from cached_clients import _clients, _keys
+from cached_clients._cache import MISS, Cache, check_ttl, register
+from cached_clients._items import StoredItem, deep_size
+from cached_clients._keys import canonical_key, projection
+
+__all__ = ["forget", "get_item"]
+
+_TABLE = re.compile(
+    r"[\w.-]{3,255}|arn:aws[a-z-]*:dynamodb:[a-z0-9-]+:\d{12}:table/[\w.-]{3,255}", re.ASCII
+)
+_MAX_SCOPES = 1024
+
+
+class _Scope:
+    """A checked table name with the arguments that choose its client."""
+
+    __slots__ = ("assume_kwargs", "region", "role_arn", "table_name")
+
+    def __init__(
+        self,
+        table_name: str,
+        resolved: _clients.Resolved,
+        role_arn: object,
+        assume_kwargs: dict[str, object],
+    ) -> None:
+        self.table_name = table_name
+        self.region = resolved.region
+        self.role_arn = role_arn
+        self.assume_kwargs = assume_kwargs
+
+    def client(self) -> object:
+        """The cached DynamoDB client of this scope (made again after a fork or clear())."""
+        return _clients.resolve(
+            "dynamodb", self.region, None, self.role_arn, self.assume_kwargs
+        ).client
+
+
+def _size(key: tuple, stored: StoredItem) -> int:
+    return deep_size(key) + stored.size
+
+
+_ITEMS = register(Cache("dynamodb", max_bytes=lambda config: config.max_bytes, sizeof=_size))
+_lookup = _ITEMS.lookup
+_scopes: dict[tuple, _Scope] = {}
+
+
+def get_item(
+    table_name: str,
+    key: dict,
+    *,
+    attributes: list[str] | None = None,
+    consistent_read: bool = False,
+    ttl: float | None = None,
+    region: str | None = None,
+    role_arn: str | None = None,
+    **assume_kwargs: object,
+) -> dict | None:
+    """The item with this primary key, or None when there is none; cached per key and scope.
+
+    The caller owns the returned dict. ``consistent_read=True`` always reads upstream and
+    refreshes the entry. ``assume_kwargs`` go to AssumeRole along with ``role_arn``.
+    """
+    if ttl is not None:
+        check_ttl(ttl)
+    # The arguments as given, not as resolved: equal arguments always resolve to the same
+    # region, endpoint and identity in one process, and a hit then needs one lookup only.
+    cache_key = (
+        table_name,
+        region,
+        role_arn,
+        canonical_key(key),
+        None if attributes is None else projection(attributes),
+    )
+    if assume_kwargs:
+        cache_key += (tuple(sorted(assume_kwargs.items())),)
+
+    if consistent_read is False:
+        try:
+            stored = _lookup(cache_key, ttl)
+        except TypeError:  # an unhashable argument, refused just below
+            stored = MISS
+        if stored is not MISS:
+            return stored.copy()
+    elif consistent_read is not True:
+        raise TypeError(f"consistent_read must be a bool, not {type(consistent_read).__name__}")
+
+    scope = _scope(table_name, region, role_arn, assume_kwargs)
+    fetch = functools.partial(_fetch, scope, cache_key[3], cache_key[4], consistent_read)
+    return _ITEMS.load(cache_key, fetch, ttl, refresh=consistent_read).copy()
+
+
+def forget() -> None:
+    """Forget every resolved table scope (the items themselves live in the cache core)."""
+    _scopes.clear()
+
+
+def _scope(
+    table_name: object, region: object, role_arn: object, assume_kwargs: dict[str, object]
+) -> _Scope:
+    """The checked scope of these arguments, resolved on their first use."""
+    raw = (table_name, region, role_arn, *assume_kwargs.items())
+    try:
+        found = _scopes.get(raw)
+    except TypeError:
+        found = None
+    if found is None:
+        found = _new_scope(table_name, region, role_arn, assume_kwargs)
+    return found
+
+
+def _new_scope(
+    table_name: object,
+    region: object,
+    role_arn: object,
+    assume_kwargs: dict[str, object],
+) -> _Scope:
+    if not isinstance(table_name, str) or not _TABLE.fullmatch(table_name):
+        raise ValueError(
+            f"table_name {table_name!r} must be 3-255 characters of [A-Za-z0-9_.-] or a table ARN"
+        )
+
+    resolved = _clients.resolve("dynamodb", region, None, role_arn, assume_kwargs)
+    found = _Scope(table_name, resolved, role_arn, dict(assume_kwargs))
+    if len(_scopes) < _MAX_SCOPES:
+        _scopes[(table_name, region, role_arn, *assume_kwargs.items())] = found
+    return found
+
+
+def _fetch(
+    scope: _Scope, pairs: tuple, names: tuple[str, ...] | None, consistent_read: bool
+) -> StoredItem:
+    serialize = _serializer().serialize
+    request = {
+        "TableName": scope.table_name,
+        "Key": {name: serialize(value) for name, value in pairs},
+    }
+    if names is not None:
+        request.update(_keys.projection_parameters(names))
+    if consistent_read:
+        request["ConsistentRead"] = True
+
+    item = scope.client().get_item(**request).get("Item")
+    if item is None:
+        return StoredItem(None)
+    deserialize = _deserializer().deserialize
+    return StoredItem({name: deserialize(value) for name, value in item.items()})
+
+
+@functools.cache
+def _serializer() -> object:
+    from boto3.dynamodb.types import TypeSerializer
+
+    return TypeSerializer()
+
+
+@functools.cache
+def _deserializer() -> object:
+    from boto3.dynamodb.types import TypeDeserializer
+
+    return TypeDeserializer()

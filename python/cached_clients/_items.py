@@ -1,0 +1,110 @@
+"""Stored DynamoDB items: a copy planned once at store time, and an honest size in bytes."""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable
+from decimal import Decimal
+
+__all__ = ["StoredItem", "deep_size"]
+
+_sizeof = sys.getsizeof
+_SHARED = frozenset({str, int, bool, bytes, Decimal, type(None)})
+
+
+class StoredItem:
+    """One item as deserialized, kept private; ``copy()`` gives each caller its own."""
+
+    __slots__ = ("copy", "size")
+
+    def __init__(self, item: dict | None) -> None:
+        self.copy: Callable[[], dict | None] = _plan(item)
+        self.size = deep_size(item)
+
+
+def deep_size(value: object) -> int:
+    """Bytes held by a deserialized DynamoDB value and everything it contains."""
+    kind = type(value)
+    if kind is dict:
+        return _sizeof(value) + sum(deep_size(k) + deep_size(v) for k, v in value.items())
+    if kind is list or kind is set or kind is tuple:
+        return _sizeof(value) + sum(deep_size(element) for element in value)
+    if kind is _binary():
+        return _sizeof(value) + _sizeof(value.value)
+    return _sizeof(value)
+
+
+def _plan(item: dict | None) -> Callable[[], dict | None]:
+    """A function that copies item, duplicating only the attributes a caller could mutate."""
+    if item is None:
+        return _nothing
+
+    mutable = tuple(
+        (name, copier) for name, value in item.items() if (copier := _copier(value)) is not None
+    )
+    if not mutable:
+        return item.copy
+    if len(mutable) == 1:
+        ((name, copier),) = mutable
+
+        def copy_one() -> dict:
+            result = item.copy()
+            result[name] = copier(result[name])
+            return result
+
+        return copy_one
+
+    def copy_some() -> dict:
+        result = item.copy()
+        for name, copier in mutable:
+            result[name] = copier(result[name])
+        return result
+
+    return copy_some
+
+
+def _copier(value: object) -> Callable[[object], object] | None:
+    """How to copy one attribute value, or None when it is immutable and can be shared."""
+    kind = type(value)
+    if kind in _SHARED:
+        return None
+    if kind is set:
+        return set.copy if all(_copier(element) is None for element in value) else _copy_deep
+    if kind is list:
+        return list.copy if all(_copier(element) is None for element in value) else _copy_deep
+    if kind is dict:
+        return dict.copy if all(_copier(v) is None for v in value.values()) else _copy_deep
+    if kind is _binary():
+        return _copy_binary
+    return None
+
+
+def _copy_deep(value: object) -> object:
+    kind = type(value)
+    if kind in _SHARED:
+        return value
+    if kind is list:
+        return [_copy_deep(element) for element in value]
+    if kind is dict:
+        return {name: _copy_deep(element) for name, element in value.items()}
+    if kind is set:
+        return {_copy_deep(element) for element in value}
+    if kind is _binary():
+        return _copy_binary(value)
+    return value
+
+
+def _copy_binary(value: object) -> object:
+    return type(value)(value.value)
+
+
+@functools.cache
+def _binary() -> type:
+    from boto3.dynamodb.types import Binary
+
+    return Binary
+
+
+def _nothing() -> None:
+    return None

@@ -1,0 +1,141 @@
+"""Canonical, validated cache keys for DynamoDB items and their projections."""
+
+from __future__ import annotations
+
+import functools
+from decimal import Decimal
+
+__all__ = ["canonical_key", "projection", "projection_parameters"]
+
+_projections: dict[tuple, tuple[str, ...]] = {}
+
+
+def canonical_key(key: object) -> tuple:
+    """The primary key as a sorted tuple of (name, value) pairs, after checking every value.
+
+    DynamoDB key attributes are strings, numbers or binary. An int and an equal Decimal are one
+    number and give equal keys; a float or a bool is refused even where an equal int would do.
+    """
+    if type(key) is dict and len(key) == 1:
+        # The common single-attribute key, checked inline: this runs on every warm call.
+        (name,) = key
+        value = key[name]
+        kind = type(value)
+        if ((kind is str and value) or kind is int) and type(name) is str and name:
+            return ((name, value),)
+    return _general_key(key)
+
+
+def _general_key(key: object) -> tuple:
+    if type(key) is not dict:
+        raise TypeError(f"key must be a dict of attribute names to values, not {_kind(key)}")
+    if not key:
+        raise ValueError("key must name at least one key attribute, not be empty")
+
+    for name, value in key.items():
+        if not _plain(name, value):
+            return _checked_key(key)
+    return tuple(sorted(key.items()))
+
+
+def _plain(name: object, value: object) -> bool:
+    """Whether a key attribute is already canonical: a str name, a non-empty str or bytes,
+    an int that is no bool, or a finite Decimal."""
+    kind = type(value)
+    if type(name) is not str or not name:
+        return False
+    if kind is str or kind is bytes:
+        return bool(value)
+    return kind is int or (kind is Decimal and value.is_finite())
+
+
+def projection(attributes: object) -> tuple[str, ...] | None:
+    """The attribute names to fetch as a sorted tuple without repeats, or None for all."""
+    if attributes is None:
+        return None
+    if isinstance(attributes, (str, bytes)):
+        raise TypeError("attributes must be a list of attribute names, not a single string")
+
+    try:
+        given = tuple(attributes)
+    except TypeError:
+        raise TypeError(
+            f"attributes must be a list of attribute names, not {_kind(attributes)}"
+        ) from None
+    try:
+        return _projections[given]
+    except (KeyError, TypeError):
+        return _checked_projection(given)
+
+
+def projection_parameters(names: tuple[str, ...]) -> dict[str, object]:
+    """GetItem parameters that fetch only these top-level attributes, reserved words included."""
+    placeholders = {f"#a{index}": name for index, name in enumerate(names)}
+    return {
+        "ProjectionExpression": ", ".join(placeholders),
+        "ExpressionAttributeNames": placeholders,
+    }
+
+
+def _checked_key(key: dict) -> tuple:
+    pairs = []
+    for name, value in key.items():
+        if type(name) is not str or not name:
+            raise TypeError(f"key attribute names must be non-empty strings, not {name!r}")
+        pairs.append((name, _key_value(name, value)))
+    pairs.sort()
+    return tuple(pairs)
+
+
+def _key_value(name: str, value: object) -> object:
+    if isinstance(value, bool):
+        raise TypeError(f"key[{name!r}] is a bool; key attributes are strings, numbers or binary")
+    if isinstance(value, float):
+        raise TypeError(f"key[{name!r}] is a float; DynamoDB numbers must be int or Decimal")
+    if isinstance(value, Decimal):
+        return _key_number(name, value)
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, str):
+        return _non_empty(name, str(value))
+    if isinstance(value, (bytes, bytearray, _binary_type())):
+        return _non_empty(name, bytes(value))
+    raise TypeError(
+        f"key[{name!r}] is a {_kind(value)}; key attributes are strings, numbers or binary"
+    )
+
+
+def _key_number(name: str, value: Decimal) -> Decimal:
+    if not value.is_finite():
+        raise ValueError(f"key[{name!r}] is {value}; DynamoDB numbers must be finite")
+    return value
+
+
+def _non_empty(name: str, value: str | bytes) -> str | bytes:
+    if not value:
+        raise ValueError(f"key[{name!r}] is empty; DynamoDB key attributes cannot be empty")
+    return value
+
+
+@functools.cache
+def _binary_type() -> type:
+    from boto3.dynamodb.types import Binary
+
+    return Binary
+
+
+def _checked_projection(given: tuple) -> tuple[str, ...]:
+    for name in given:
+        if type(name) is not str or not name:
+            raise TypeError(f"attributes must hold non-empty strings, not {name!r}")
+    if not given:
+        raise ValueError("attributes must name at least one attribute; use None for all")
+
+    names = tuple(sorted(set(given)))
+    if len(_projections) < 1024:
+        _projections[given] = names
+    return names
+
+
+def _kind(value: object) -> str:
+    return type(value).__name__

@@ -1,0 +1,63 @@
+"""stats() and clear() across every cache."""
+
+import boto3
+import pytest
+
+ROLE = "arn:aws:iam::123456789012:role/reader"
+FIELDS = {"hits", "misses", "evictions", "entries", "bytes"}
+
+pytestmark = pytest.mark.usefixtures("cached")
+
+
+@pytest.fixture
+def table(aws):
+    """A table "items" (hash key pk) with two items."""
+    created = boto3.resource("dynamodb").create_table(
+        TableName="items",
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    created.put_item(Item={"pk": "a", "value": "x" * 1000})
+    created.put_item(Item={"pk": "b"})
+    return created
+
+
+def test_stats_start_at_zero_for_each_cache(cached):
+    assert cached.stats() == {
+        "sts": dict.fromkeys(FIELDS, 0),
+        "dynamodb": dict.fromkeys(FIELDS, 0),
+    }
+
+
+def test_stats_count_hits_misses_entries_and_bytes_per_cache(table, cached):
+    cached.get_item("items", {"pk": "a"})
+    cached.get_item("items", {"pk": "a"})
+    cached.get_item("items", {"pk": "a"})
+    cached.get_item("items", {"pk": "b"})
+    cached.get_item("items", {"pk": "missing"})
+    cached.assume_role(ROLE)
+    cached.assume_role(ROLE)
+
+    items, credentials = cached.stats()["dynamodb"], cached.stats()["sts"]
+
+    assert (items["hits"], items["misses"], items["entries"]) == (2, 3, 3)
+    assert items["evictions"] == 0
+    assert 1000 < items["bytes"] < 10_000
+    assert (credentials["hits"], credentials["misses"], credentials["entries"]) == (1, 1, 1)
+    assert credentials["bytes"] > 0
+
+
+def test_clear_empties_every_cache_and_the_clients(table, cached, api_calls):
+    cached.get_item("items", {"pk": "a"})
+    cached.assume_role(ROLE)
+    client = cached.client("dynamodb")
+
+    cached.clear()
+
+    assert cached.stats() == {name: dict.fromkeys(FIELDS, 0) for name in ("sts", "dynamodb")}
+    assert cached.client("dynamodb") is not client
+    cached.get_item("items", {"pk": "a"})
+    cached.assume_role(ROLE)
+    assert api_calls.count("dynamodb", "GetItem") == 2
+    assert api_calls.count("sts", "AssumeRole") == 2

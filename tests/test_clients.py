@@ -1,0 +1,133 @@
+"""client(): one cached boto3 client per service, region, endpoint and credentials identity."""
+
+import threading
+
+import pytest
+
+ROLE = "arn:aws:iam::123456789012:role/reader"
+OTHER_ACCOUNT_ROLE = "arn:aws:iam::210987654321:role/reader"
+
+pytestmark = pytest.mark.usefixtures("cached")
+
+
+def test_same_arguments_give_the_same_client(aws, cached):
+    first = cached.client("dynamodb")
+
+    assert cached.client("dynamodb") is first
+    assert cached.client("dynamodb", region="us-east-1") is first
+    assert first.meta.region_name == "us-east-1"
+
+
+def test_each_service_region_endpoint_and_identity_gets_its_own_client(aws, cached):
+    clients = [
+        cached.client("dynamodb"),
+        cached.client("sts"),
+        cached.client("dynamodb", region="eu-west-1"),
+        cached.client("dynamodb", endpoint_url="http://127.0.0.1:1"),
+        cached.client("dynamodb", role_arn=ROLE),
+        cached.client("dynamodb", role_arn=OTHER_ACCOUNT_ROLE),
+        cached.client("dynamodb", role_arn=ROLE, session_name="another"),
+        cached.client("dynamodb", role_arn=ROLE, external_id="partner-42"),
+    ]
+
+    assert len({id(client) for client in clients}) == len(clients)
+    assert clients[2].meta.region_name == "eu-west-1"
+    assert clients[3].meta.endpoint_url == "http://127.0.0.1:1"
+
+
+def test_region_comes_from_aws_region_then_aws_default_region(aws, cached, monkeypatch):
+    monkeypatch.setenv("AWS_REGION", "ap-southeast-2")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-west-2")
+    cached.clear()
+    assert cached.client("dynamodb").meta.region_name == "ap-southeast-2"
+
+    monkeypatch.delenv("AWS_REGION")
+    cached.clear()
+    assert cached.client("dynamodb").meta.region_name == "us-west-2"
+
+
+def test_boto3_endpoint_settings_are_honoured(aws, cached, monkeypatch):
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:2")
+    monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", "http://127.0.0.1:3")
+    cached.clear()
+
+    assert cached.client("dynamodb").meta.endpoint_url == "http://127.0.0.1:3"
+    assert cached.client("sts").meta.endpoint_url == "http://127.0.0.1:2"
+
+
+def test_a_role_client_uses_the_role(aws, cached, api_calls):
+    sts = cached.client("sts", role_arn=OTHER_ACCOUNT_ROLE, session_name="as-role")
+
+    identity = sts.get_caller_identity()
+
+    assert identity["Account"] == "210987654321"
+    assert identity["Arn"].endswith(":assumed-role/reader/as-role")
+    assert api_calls.count("sts", "AssumeRole") == 1
+
+
+def test_24_threads_asking_at_once_share_one_client_and_one_assume_role(
+    moto_endpoint, monkeypatch, cached, api_calls
+):
+    monkeypatch.setenv("AWS_ENDPOINT_URL", moto_endpoint)
+    cached.clear()
+    barrier = threading.Barrier(24)
+    clients, errors = [], []
+
+    def ask() -> None:
+        try:
+            barrier.wait()
+            client = cached.client("dynamodb", role_arn=OTHER_ACCOUNT_ROLE)
+            client.list_tables()
+            clients.append(client)
+        except Exception as error:
+            errors.append(error)
+
+    threads = [threading.Thread(target=ask) for _ in range(24)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert errors == []
+    assert len(clients) == 24
+    assert len({id(client) for client in clients}) == 1
+    assert api_calls.count("sts", "AssumeRole") == 1
+    assert api_calls.count("dynamodb", "ListTables") == 24
+
+
+def test_clear_drops_every_client(aws, cached):
+    default, role = cached.client("dynamodb"), cached.client("dynamodb", role_arn=ROLE)
+
+    cached.clear()
+
+    assert cached.client("dynamodb") is not default
+    assert cached.client("dynamodb", role_arn=ROLE) is not role
+
+
+def test_clients_are_reused_even_when_caching_is_disabled(aws, cached, monkeypatch):
+    monkeypatch.setenv("CACHED_CLIENTS_DISABLE", "1")
+    cached.clear()
+
+    assert cached.client("dynamodb") is cached.client("dynamodb")
+
+
+@pytest.mark.parametrize(
+    ("arguments", "error", "words"),
+    [
+        ({"service_name": ""}, TypeError, "service_name"),
+        ({"service_name": None}, TypeError, "service_name"),
+        ({"service_name": "sts", "region": 5}, TypeError, "region"),
+        ({"service_name": "sts", "endpoint_url": "127.0.0.1:9"}, ValueError, "endpoint_url"),
+        ({"service_name": "sts", "role_arn": "arn:aws:iam::1:role/x"}, ValueError, "role_arn"),
+        ({"service_name": "sts", "session_name": "orphan"}, TypeError, "need role_arn"),
+        ({"service_name": "sts", "role_arn": ROLE, "sesion_name": "typo"}, TypeError, "sesion"),
+        ({"service_name": "sts", "role_arn": ROLE, "ttl": 5}, TypeError, "ttl"),
+        ({"service_name": "sts", "role_arn": ROLE, "duration_seconds": 5}, ValueError, "900"),
+    ],
+)
+@pytest.mark.usefixtures("aws")
+def test_bad_input_raises_before_any_request(cached, api_calls, arguments, error, words):
+    with pytest.raises(error, match=words):
+        cached.client(**arguments)
+
+    assert api_calls.count() == 0
