@@ -1,6 +1,7 @@
 """Shared fixtures: fake credentials everywhere, moto's server on 127.0.0.1, request counting."""
 
 import collections
+import json
 import os
 import socket
 import subprocess
@@ -253,3 +254,25 @@ def sts_stand_in(monkeypatch: pytest.MonkeyPatch, cached: object) -> Iterator[St
     finally:
         cached.clear()
         stand_in.stop()
+
+
+class BuiltLayer:
+    """The layer zip built once for the whole session, and its manifest."""
+
+    def __init__(self, zip_path: Path) -> None:
+        self.zip_path = zip_path
+        self.manifest_path = zip_path.with_suffix(".json")
+        self.manifest = json.loads(self.manifest_path.read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="session")
+def built_layer(tmp_path_factory: pytest.TempPathFactory) -> BuiltLayer:
+    """``build_layer.sh build`` run once per session (no SOURCE_DATE_EPOCH) into a temp dir."""
+    from layer.build import main
+
+    output = tmp_path_factory.mktemp("dist")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.delenv("SOURCE_DATE_EPOCH", raising=False)
+        assert main(["--output-dir", str(output)]) == 0
+    (zip_path,) = output.glob("*.zip")
+    return BuiltLayer(zip_path)

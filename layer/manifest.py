@@ -1,0 +1,91 @@
+"""The manifest beside each layer zip: what it bundles, where it runs, and its digests."""
+
+import base64
+import hashlib
+import json
+import os
+import zipfile
+from pathlib import Path
+from typing import Any
+
+from layer.errors import LayerError
+
+__all__ = [
+    "REQUIRED_KEYS",
+    "file_records",
+    "load_manifest",
+    "manifest_path",
+    "write_manifest",
+    "zip_digests",
+]
+
+REQUIRED_KEYS = (
+    "name",
+    "version",
+    "zip",
+    "license",
+    "distributions",
+    "compatible_runtimes",
+    "compatible_architectures",
+    "unzipped_bytes",
+    "zip_bytes",
+    "sha256",
+    "code_sha256",
+    "files",
+)
+
+
+def manifest_path(zip_path: Path) -> Path:
+    """Where the manifest of ``zip_path`` lives: the same name with ``.json``."""
+    return zip_path.with_suffix(".json")
+
+
+def load_manifest(zip_path: Path, path: Path | None = None) -> dict[str, Any]:
+    """Read the manifest of ``zip_path`` (beside it unless ``path``); LayerError if unusable."""
+    path = path or manifest_path(zip_path)
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise LayerError(f"{path}: no manifest for {zip_path.name}; run ./build_layer.sh") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise LayerError(f"{path}: unreadable manifest ({error}); run ./build_layer.sh") from None
+
+    if not isinstance(manifest, dict):
+        raise LayerError(f"{path}: not a JSON object; run ./build_layer.sh")
+    missing = [key for key in REQUIRED_KEYS if key not in manifest]
+    if missing:
+        raise LayerError(f"{path}: manifest lacks {', '.join(missing)}; run ./build_layer.sh")
+    return manifest
+
+
+def write_manifest(zip_path: Path, manifest: dict[str, Any]) -> Path:
+    """Write ``manifest`` beside ``zip_path`` in one step (never half a file)."""
+    path = manifest_path(zip_path)
+    partial = path.with_name(f".{path.name}.partial")
+    partial.write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+    os.replace(partial, path)
+    return path
+
+
+def zip_digests(zip_path: Path) -> dict[str, Any]:
+    """The zip's size, hex sha256, and base64 sha256 (the form Lambda reports as CodeSha256)."""
+    digest = hashlib.sha256(zip_path.read_bytes()).digest()
+    return {
+        "zip_bytes": zip_path.stat().st_size,
+        "sha256": digest.hex(),
+        "code_sha256": base64.b64encode(digest).decode("ascii"),
+    }
+
+
+def file_records(zip_path: Path) -> list[dict[str, Any]]:
+    """Path, size and sha256 of every file entry (directories left out), in zip order."""
+    with zipfile.ZipFile(zip_path) as archive:
+        return [
+            {
+                "path": info.filename,
+                "size": info.file_size,
+                "sha256": hashlib.sha256(archive.read(info)).hexdigest(),
+            }
+            for info in archive.infolist()
+            if not info.is_dir()
+        ]
