@@ -1,10 +1,7 @@
 """Import of the unpacked, read-only layer per local interpreter, with and without bytecode."""
 
+import contextlib
 import dataclasses
-import os
-import shutil
-import stat
-import subprocess
 import tempfile
 import zipfile
 from pathlib import Path
@@ -13,9 +10,7 @@ from bench import _layer
 from bench._timing import Settings, fresh_processes
 from bench.report import Figure, Goal, Row
 
-__all__ = ["VERSIONS", "interpreters", "run"]
-
-VERSIONS = ("3.11", "3.12", "3.13")
+__all__ = ["run", "without_bytecode"]
 
 # Runs in the child: the layer's python/ directory first on the path, as /opt/python is
 # in Lambda, then the imports a cold start pays for, timed by the child itself.
@@ -32,51 +27,30 @@ print(elapsed)
 """
 
 
-def _pyenv_python(version: str) -> str | None:
-    if not shutil.which("pyenv"):
-        return None
-    done = subprocess.run(["pyenv", "prefix", version], capture_output=True, text=True, check=False)
-    candidate = Path(done.stdout.strip(), "bin", "python3")
-    return str(candidate) if done.returncode == 0 and candidate.exists() else None
+def without_bytecode(zip_path: Path, target: Path) -> Path:
+    """A copy of the zip with every ``__pycache__`` entry left out."""
+    with zipfile.ZipFile(zip_path) as source, zipfile.ZipFile(target, "w") as out:
+        for info in source.infolist():
+            if "__pycache__/" not in info.filename:
+                out.writestr(info, source.read(info))
+    return target
 
 
-def interpreters() -> dict[str, str]:
-    """Each local CPython among VERSIONS (pyenv's, else one on PATH), by version."""
-    found = {}
-    for version in VERSIONS:
-        path = _pyenv_python(version) or shutil.which(f"python{version}")
-        if path:
-            found[version] = path
-    return found
+def _interpreters(manifest: dict) -> list:
+    from layer.interpreters import discover
+    from layer.runtimes import RUNTIMES
+
+    compatible = set(manifest["compatible_runtimes"])
+    return discover(runtime.version for runtime in RUNTIMES if runtime.name in compatible)
 
 
-def _read_only(root: Path) -> None:
-    for directory, _, files in os.walk(root):
-        for name in files:
-            path = Path(directory, name)
-            path.chmod(path.stat().st_mode & ~(stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH))
-        Path(directory).chmod(0o555)
-
-
-def _unpack(zip_path: Path, scratch: Path) -> dict[str, Path]:
-    layouts = {}
-    for name in ("with", "without"):
-        opt = scratch / name
-        with zipfile.ZipFile(zip_path) as archive:
-            archive.extractall(opt)
-        if name == "without":
-            for cache in list(opt.rglob("__pycache__")):
-                shutil.rmtree(cache)
-        _read_only(opt)
-        layouts[name] = opt / "python"
-    return layouts
-
-
-def _figure(version: str, python: str, layouts: dict[str, Path], settings: Settings) -> Figure:
-    # -B: the root user may write into a read-only directory; nothing may be cached here.
+def _figure(interpreter, layouts: dict[str, Path], settings: Settings) -> Figure:
+    version = f"{interpreter.version[0]}.{interpreter.version[1]}"
+    # -B: root may write into a read-only directory, and nothing may be cached there.
+    command = [str(interpreter.path), "-I", "-B", "-c", CHILD]
     commands = {
-        f"with its bytecode ({version})": [python, "-I", "-B", "-c", CHILD, str(layouts["with"])],
-        f"without bytecode ({version})": [python, "-I", "-B", "-c", CHILD, str(layouts["without"])],
+        f"with its bytecode ({version})": [*command, str(layouts["with"])],
+        f"without bytecode ({version})": [*command, str(layouts["without"])],
     }
     samples = fresh_processes(commands, settings.processes, float)
     ours, peer = (Row(name, [s * 1000 for s in values]) for name, values in samples.items())
@@ -85,25 +59,29 @@ def _figure(version: str, python: str, layouts: dict[str, Path], settings: Setti
 
 
 def run(settings: Settings) -> list[Figure]:
-    """One figure per local interpreter, from one unpacked copy of the built zip."""
+    """One figure per local interpreter among the layer's compatible runtimes."""
     reason = _layer.missing()
     if reason:
         return [Figure("import of the read-only layer", "", None, skipped=reason)]
-    found = interpreters()
-    if not found:
-        return [Figure("import of the read-only layer", "", None, skipped="no local CPython 3.11+")]
+    from layer.unpack import read_only_opt
 
     build = _layer.first_build()
+    interpreters = _interpreters(build.manifest)
+    if not interpreters:
+        return [Figure("import of the read-only layer", "", None, skipped="no local runtime")]
+
     with tempfile.TemporaryDirectory(prefix="cached-clients-import-") as scratch:
-        try:
-            layouts = _unpack(build.zip_path, Path(scratch))
-            figures = [_figure(v, python, layouts, settings) for v, python in found.items()]
-        finally:
-            for directory, _, _ in os.walk(scratch):
-                Path(directory).chmod(0o755)
+        sources = without_bytecode(build.zip_path, Path(scratch) / "sources.zip")
+        with contextlib.ExitStack() as stack:
+            layouts = {
+                "with": stack.enter_context(read_only_opt(build.zip_path)) / "python",
+                "without": stack.enter_context(read_only_opt(sources)) / "python",
+            }
+            figures = [_figure(one, layouts, settings) for one in interpreters]
     note = (
-        "import cached_clients and cachetools from the unpacked zip made read-only, "
+        "import cached_clients and cachetools from the zip unpacked read-only like /opt, "
         f"{settings.processes} fresh processes per side taking turns (python -I -B); "
-        "without bytecode = the same tree with every __pycache__ removed"
+        "without bytecode = the same zip with every __pycache__ entry left out; the time "
+        "includes the standard modules the layer imports (logging, datetime, decimal...)"
     )
     return [dataclasses.replace(figures[0], note=note), *figures[1:]]
