@@ -152,6 +152,7 @@ class StsStandIn:
     def __init__(self) -> None:
         self.lifetime = 3600.0
         self.error_code: str | None = None
+        self.error_status = 403
         self.assume_calls: list[dict[str, str]] = []
         self.signed_by: list[str] = []
         self._server = None
@@ -201,7 +202,7 @@ class StsStandIn:
 
         self.assume_calls.append(params)
         if self.error_code is not None:
-            return 403, _error_xml(self.error_code)
+            return self.error_status, _error_xml(self.error_code)
         return 200, self._credentials_xml(len(self.assume_calls))
 
     def _credentials_xml(self, number: int) -> str:

@@ -4,7 +4,9 @@ The core is the one module tested directly rather than through cached_clients: i
 a constructor parameter, so these tests move time instead of sleeping.
 """
 
+import itertools
 import logging
+import math
 import threading
 import time
 
@@ -46,33 +48,80 @@ def _get(core: Cache, key, value: str = "v", ttl: float | None = None) -> str:
     return found
 
 
-def test_lifetimes_are_spread_uniformly_between_nine_tenths_of_the_ttl_and_the_ttl(clock):
+def _fresh_counts(core: Cache, clock: Clock, keys, start: float, offsets) -> list[int]:
+    """How many of the keys are fresh at each offset (seconds after start) on the clock."""
+    counts = []
+    for offset in offsets:
+        clock.now = start + offset
+        counts.append(sum(core.lookup(key) is not MISS for key in keys))
+    return counts
+
+
+def _assert_uniform(counts: list[int], total: int) -> None:
+    """counts[0] is all, counts[-1] none, and the three between fall by about a quarter each."""
+    assert counts[0] == total
+    assert counts[-1] == 0
+    # 400 draws put each count within 5.7 standard deviations of its expectation.
+    for expected, fresh in zip((0.75, 0.5, 0.25), counts[1:-1], strict=True):
+        assert abs(fresh - expected * total) < 50
+
+
+def test_first_entries_live_uniformly_between_half_the_ttl_and_the_ttl(clock):
     core = _core(clock)
     keys = range(400)
     for key in keys:
         core.load(key, lambda: "v", ttl=100)
 
-    def fresh_after(seconds: float) -> int:
-        clock.now = 1000.0 + seconds
-        return sum(core.lookup(key) is not MISS for key in keys)
+    counts = _fresh_counts(core, clock, keys, 1000.0, (49.99, 62.5, 75, 87.5, 100))
 
-    assert fresh_after(89.99) == 400
-    quarters = [fresh_after(90 + 2.5 * step) for step in (1, 2, 3)]
-    assert fresh_after(100.0) == 0
-    for expected, fresh in zip((300, 200, 100), quarters, strict=True):
-        assert abs(fresh - expected) < 50
+    _assert_uniform(counts, 400)
+
+
+def test_later_entries_live_uniformly_between_nine_tenths_of_the_ttl_and_the_ttl(clock):
+    core = _core(clock)
+    keys = range(400)
+    for key in keys:
+        core.load(key, lambda: "first", ttl=100)
+    clock.now = 1100.0
+    for key in keys:
+        assert core.load(key, lambda: "later", ttl=100) == "later"
+
+    counts = _fresh_counts(core, clock, keys, 1100.0, (89.99, 92.5, 95, 97.5, 100))
+
+    _assert_uniform(counts, 400)
+
+
+def test_after_clear_every_key_draws_a_first_lifetime_again(clock):
+    core = _core(clock)
+    keys = range(400)
+    for key in keys:
+        core.load(key, lambda: "v", ttl=100)
+    clock.now = 1100.0
+    for key in keys:
+        core.load(key, lambda: "v", ttl=100)
+
+    core.clear()
+    for key in keys:
+        core.load(key, lambda: "v", ttl=100)
+
+    counts = _fresh_counts(core, clock, keys, 1100.0, (49.99, 62.5, 75, 87.5, 100))
+    _assert_uniform(counts, 400)
 
 
 def test_an_entry_is_fresh_until_its_lifetime_then_fetched_again(clock):
     core = _core(clock)
     assert _get(core, "k", "first", ttl=10) == "first"
 
-    clock.now += 8.9
+    clock.now += 4.9
     assert _get(core, "k", "second", ttl=10) == "first"
-    clock.now += 1.1
+    clock.now += 5.1
     assert _get(core, "k", "second", ttl=10) == "second"
-    assert core.stats()["misses"] == 2
-    assert core.stats()["hits"] == 1
+    clock.now += 8.9
+    assert _get(core, "k", "third", ttl=10) == "second"
+    clock.now += 1.1
+    assert _get(core, "k", "third", ttl=10) == "third"
+    assert core.stats()["misses"] == 3
+    assert core.stats()["hits"] == 2
 
 
 def test_a_caller_asking_for_a_shorter_ttl_never_gets_an_older_value(clock):
@@ -274,3 +323,188 @@ def test_ttl_zero_and_disable_bypass_the_core(clock, monkeypatch, cached):
     assert _get(core, "k", "first") == "first"
     assert _get(core, "k", "second") == "second"
     assert core.stats() == {"hits": 0, "misses": 2, "evictions": 0, "entries": 0, "bytes": 0}
+
+
+# Stale-if-error: an expired value standing in for a failed refresh, with a backoff.
+
+
+class Transient(Exception):
+    """The kind of failure that the test policy lets an expired value stand in for."""
+
+
+class Failing:
+    """A fetch that raises its error (or returns its value once the error is None)."""
+
+    def __init__(self, error: Exception | None = None) -> None:
+        self.error = error
+        self.calls = 0
+
+    def __call__(self) -> str:
+        self.calls += 1
+        if self.error is not None:
+            raise self.error
+        return "new"
+
+
+def _stale_core(clock: Clock, window: float = 60.0) -> Cache:
+    def stale_until(error, value, fetched, expired) -> float:
+        return expired + window if isinstance(error, Transient) else -math.inf
+
+    return Cache(
+        "test",
+        max_bytes=lambda config: 1 << 20,
+        sizeof=lambda key, value: len(value),
+        stale_until=stale_until,
+        timer=clock,
+    )
+
+
+def test_a_failed_refresh_serves_the_expired_value_logs_a_warning_and_backs_off(clock, caplog):
+    core = _stale_core(clock)
+    core.load("k", lambda: "old", ttl=10)
+    clock.now += 10.01
+    upstream = Failing(Transient("throttled"))
+
+    assert core.load("k", upstream, ttl=10) == "old"
+    assert core.load("k", upstream, ttl=10) == "old"
+    clock.now += 0.49
+    assert core.load("k", upstream, ttl=10) == "old"
+    assert upstream.calls == 1
+    clock.now += 0.51
+    assert core.load("k", upstream, ttl=10) == "old"
+    assert upstream.calls == 2
+
+    warnings = [record for record in caplog.records if record.levelno == logging.WARNING]
+    assert len(warnings) == 2
+    assert "refresh failed (Transient)" in warnings[0].getMessage()
+
+
+def _attempt_times(core: Cache, clock: Clock, upstream: Failing, seconds: float) -> list[float]:
+    """Ask for "k" every 10 ms for that long; the clock times at which upstream was called."""
+    times, start = [], clock.now
+    while clock.now - start < seconds:
+        calls = upstream.calls
+        assert core.load("k", upstream, ttl=10) == "old"
+        if upstream.calls > calls:
+            times.append(clock.now)
+        clock.now += 0.01
+    return times
+
+
+def test_the_backoff_doubles_from_about_a_second_to_at_most_thirty(clock):
+    core = _stale_core(clock, window=1e6)
+    core.load("k", lambda: "old", ttl=10)
+    clock.now += 10.01
+
+    times = _attempt_times(core, clock, Failing(Transient()), seconds=240)
+
+    gaps = [later - earlier for earlier, later in itertools.pairwise(times)]
+    assert len(gaps) >= 9
+    for attempt, gap in enumerate(gaps, start=1):
+        delay = min(2.0 ** (attempt - 1), 30.0)
+        assert delay / 2 - 0.011 <= gap <= delay + 0.011, (attempt, gap)
+
+
+def test_the_backoff_is_jittered(clock):
+    core = _stale_core(clock)
+    keys = range(400)
+    for key in keys:
+        core.load(key, lambda: "old", ttl=10)
+    clock.now += 10.01
+    upstream = Failing(Transient())
+    for key in keys:
+        core.load(key, upstream, ttl=10)
+
+    # The first waits are uniform in [0.5, 1] s: a quarter of the keys retry within 0.625 s
+    # (100, give or take 50: 5.8 standard deviations).
+    clock.now += 0.625
+    for key in keys:
+        core.load(key, upstream, ttl=10)
+    assert 50 < upstream.calls - 400 < 150
+
+
+def test_a_success_ends_the_backoff_and_the_next_failure_starts_it_afresh(clock):
+    core = _stale_core(clock, window=1e6)
+    core.load("k", lambda: "old", ttl=10)
+    clock.now += 10.01
+    upstream = Failing(Transient())
+    _attempt_times(core, clock, upstream, seconds=20)
+
+    upstream.error = None
+    clock.now += 30
+    assert core.load("k", upstream, ttl=10) == "new"
+    assert core.lookup("k") == "new"
+
+    clock.now += 10.01
+    upstream.error = Transient()
+    assert core.load("k", upstream, ttl=10) == "new"
+    calls = upstream.calls
+    clock.now += 1.0
+    assert core.load("k", upstream, ttl=10) == "new"
+    assert upstream.calls == calls + 1
+
+
+def test_past_its_stale_window_the_failure_is_raised(clock):
+    core = _stale_core(clock, window=60)
+    start = clock.now
+    core.load("k", lambda: "old", ttl=10)
+    upstream = Failing(Transient())
+
+    clock.now = start + 64.9  # the entry expired 5 to 10 s in: its window ends at 65 to 70
+    assert core.load("k", upstream, ttl=10) == "old"
+    clock.now = start + 70.01
+    with pytest.raises(Transient):
+        core.load("k", upstream, ttl=10)
+    with pytest.raises(Transient):
+        core.load("k", upstream, ttl=10)
+    assert upstream.calls == 3
+
+
+def test_a_failure_the_policy_refuses_is_raised_at_once_every_time(clock, caplog):
+    core = _stale_core(clock)
+    core.load("k", lambda: "old", ttl=10)
+    clock.now += 10.01
+    upstream = Failing(RuntimeError("a bug, not an outage"))
+
+    for _ in range(3):
+        with pytest.raises(RuntimeError):
+            core.load("k", upstream, ttl=10)
+
+    assert upstream.calls == 3
+    assert not [record for record in caplog.records if record.levelno >= logging.WARNING]
+
+
+def test_a_refresh_never_gets_a_stale_value(clock):
+    core = _stale_core(clock)
+    core.load("k", lambda: "old", ttl=10)
+    clock.now += 10.01
+
+    with pytest.raises(Transient):
+        core.load("k", Failing(Transient()), ttl=10, refresh=True)
+
+
+def test_waiters_on_a_failed_refresh_get_the_stale_value_too(clock):
+    core = _stale_core(clock)
+    core.load("k", lambda: "old", ttl=10)
+    clock.now += 10.01
+    upstream = Upstream(error=Transient())
+
+    results, errors = _leader_and_waiters(core, upstream, waiters=5)
+
+    assert errors == []
+    assert results == ["old"] * 6
+    assert upstream.calls == 1
+
+
+def test_clear_forgets_the_stale_value_and_its_backoff(clock):
+    core = _stale_core(clock)
+    core.load("k", lambda: "old", ttl=10)
+    clock.now += 10.01
+    upstream = Failing(Transient())
+    assert core.load("k", upstream, ttl=10) == "old"
+
+    core.clear()
+
+    with pytest.raises(Transient):
+        core.load("k", upstream, ttl=10)
+    assert upstream.calls == 2

@@ -31,6 +31,8 @@ def table(aws):
         ("CACHED_CLIENTS_MAX_BYTES", "-5"),
         ("CACHED_CLIENTS_MAX_BYTES", "1.5"),
         ("CACHED_CLIENTS_STS_REFRESH_MARGIN", "soon"),
+        ("CACHED_CLIENTS_STALE_IF_ERROR", "a minute"),
+        ("CACHED_CLIENTS_STALE_IF_ERROR", "-60"),
         ("CACHED_CLIENTS_DISABLE", "maybe"),
         ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "lots"),
     ],

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+from cached_clients import _lifecycle
 from cached_clients._api import clear, stats
 from cached_clients._clients import client
 from cached_clients._dynamodb import get_item
@@ -22,6 +23,7 @@ __all__ = [
 ]
 
 logging.getLogger("cached_clients").addHandler(logging.NullHandler())
+_lifecycle.install()
 
 
 def __getattr__(name: str) -> str:

@@ -11,7 +11,8 @@ def stats() -> dict[str, dict[str, int]]:
     """Per cache ("sts", "dynamodb"): hits, misses, evictions, entries and bytes.
 
     Misses count every call that went upstream; evictions, the entries dropped to keep the
-    byte budget. Expired entries are held (and counted) until they are fetched again.
+    byte budget. Expired entries are held (and counted) until they are fetched again; one
+    served in place of a failed refresh counts as a hit while the backoff lasts.
     """
     return {cache.name: cache.stats() for cache in _cache.caches()}
 
@@ -19,7 +20,8 @@ def stats() -> dict[str, dict[str, int]]:
 def clear() -> None:
     """Empty every cache, clients included, and reset the statistics.
 
-    The environment is read again on the next call, which is how tests change settings.
+    The environment is read again on the next call, which is how tests change settings, and
+    every key's next entry draws a first lifetime again.
     """
     for cache in _cache.caches():
         cache.clear()

@@ -10,6 +10,7 @@ from collections.abc import Callable, Hashable
 
 __all__ = [
     "DEFAULT",
+    "after_fork",
     "botocore_session",
     "client_for",
     "default_identity",
@@ -23,17 +24,18 @@ logger = logging.getLogger("cached_clients")
 DEFAULT = "default"
 """The first element of the identity of the default credential chain."""
 
-# boto3 does not make sessions or clients thread-safely, so every one is made under this lock.
-# Re-entrant: making a role session's client may first make the default session.
-_lock = threading.RLock()
-
 
 class _State:
-    """What this module has made so far; forget() starts it afresh."""
+    """What this module has made so far, and the lock to make it under; forget() starts afresh.
 
-    __slots__ = ("clients", "identity", "session", "sessions")
+    boto3 does not make sessions or clients thread-safely, so every one is made under the lock.
+    Re-entrant: making a role session's client may first make the default session.
+    """
+
+    __slots__ = ("clients", "identity", "lock", "session", "sessions")
 
     def __init__(self) -> None:
+        self.lock = threading.RLock()
         self.reset()
 
     def reset(self) -> None:
@@ -51,7 +53,7 @@ def default_session() -> object:
     """This process's boto3.Session on the default credential chain."""
     session = _made.session
     if session is None:
-        with _lock:
+        with _made.lock:
             if _made.session is None:
                 import boto3
 
@@ -82,7 +84,7 @@ def default_identity() -> tuple:
     """Who the default credentials are: the access key they hold when first asked."""
     identity = _made.identity
     if identity is None:
-        with _lock:
+        with _made.lock:
             if _made.identity is None:
                 credentials = default_session().get_credentials()
                 access_key = None if credentials is None else credentials.access_key
@@ -113,7 +115,7 @@ def client_for(
     if found is not None:
         return found
 
-    with _lock:
+    with _made.lock:
         made = _made
         found = made.clients.get(key)
         if found is None:
@@ -129,5 +131,15 @@ def client_for(
 
 def forget() -> None:
     """Drop every session and client, so that the next use makes new ones."""
-    with _lock:
+    with _made.lock:
         _made.reset()
+
+
+def after_fork() -> None:
+    """In a forked child: a new lock, and none of the parent's sessions or clients.
+
+    Another thread may have held the old lock at the fork, and the clients' pooled
+    connections are sockets that the parent goes on using.
+    """
+    _made.lock = threading.RLock()
+    _made.reset()

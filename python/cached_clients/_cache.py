@@ -6,16 +6,17 @@ import collections
 import itertools
 import logging
 import math
-import random
 import threading
 import time
 from collections.abc import Callable, Hashable
 
-import cachetools
-
 from cached_clients import _config
+from cached_clients._budget import Budget
+from cached_clients._errors import describe
+from cached_clients._flight import Flight, Retry
+from cached_clients._jitter import draw_backoff, draw_lifetime
 
-__all__ = ["MISS", "Cache", "caches", "check_ttl", "draw_lifetime", "register"]
+__all__ = ["MISS", "Cache", "caches", "check_ttl", "register"]
 
 logger = logging.getLogger("cached_clients")
 
@@ -30,17 +31,7 @@ ENTRY_OVERHEAD = 400
 # time a writer holds the lock. Older hits are forgotten, which only blurs recency a little.
 _TOUCH_LOG = 1024
 
-_random = random.Random()
 _caches: list[Cache] = []
-
-
-def draw_lifetime(ttl: float, *, first: bool) -> float:
-    """How long one new entry lives: uniform in [0.9 * ttl, ttl], so peers refresh apart.
-
-    ``first`` tells whether the key holds no entry in this process yet; today every entry
-    draws from the same range.
-    """
-    return _random.uniform(0.9 * ttl, ttl)
 
 
 def caches() -> tuple[Cache, ...]:
@@ -64,53 +55,15 @@ def check_ttl(ttl: object) -> None:
         raise ValueError(f"ttl must be a finite, non-negative number of seconds, not {ttl!r}")
 
 
-class _Flight:
-    """One upstream call in progress; callers that want the same key wait for its outcome."""
-
-    __slots__ = ("_done", "_error", "_value")
-
-    def __init__(self) -> None:
-        self._done = threading.Event()
-        self._value: object = None
-        self._error: BaseException | None = None
-
-    def finish(self, value: object = None, error: BaseException | None = None) -> None:
-        """Publish the outcome and wake every waiter."""
-        self._value, self._error = value, error
-        self._done.set()
-
-    def wait(self) -> object:
-        """The leader's value, or its exception raised here."""
-        self._done.wait()
-        if self._error is not None:
-            raise self._error
-        return self._value
-
-
-class _Budget(cachetools.LRUCache):
-    """Byte accounting and LRU order; reports every entry it evicts to keep the budget."""
-
-    def __init__(self, maxsize: int, on_evict: Callable[[Hashable], None]) -> None:
-        super().__init__(maxsize, getsizeof=_entry_size)
-        self._on_evict = on_evict
-
-    def popitem(self) -> tuple[Hashable, tuple]:
-        """Drop the least recently used entry and report it."""
-        key, entry = super().popitem()
-        self._on_evict(key)
-        return key, entry
-
-
-def _entry_size(entry: tuple) -> int:
-    return entry[3]
-
-
 class Cache:
     """Values by key, each with its own expiry, within a byte budget, fetched once per miss.
 
     Entries are tuples (value, expires, fetched, size, expires_by_default_ttl) on the
     ``timer`` clock. ``lookup`` reads fresh values without a lock; writes, evictions and
-    flights happen under one lock.
+    flights happen under one lock. ``stale_until(error, value, fetched, expired)`` says until
+    when an expired value may stand in for a refresh that failed with that error (a time on
+    the clock; one in the past means raise); while it stands in, upstream is tried again only
+    after a jittered backoff.
     """
 
     def __init__(
@@ -120,12 +73,14 @@ class Cache:
         max_bytes: Callable[[_config.Config], int],
         sizeof: Callable[[Hashable, object], int],
         cap: Callable[[object], float] | None = None,
+        stale_until: Callable[[BaseException, object, float, float], float] | None = None,
         timer: Callable[[], float] = time.monotonic,
     ) -> None:
         self.name = name
         self._max_bytes = max_bytes
         self._sizeof = sizeof
         self._cap = cap
+        self._stale_until = stale_until
         self._timer = timer
         self._lock = threading.Lock()
         self._index: dict[Hashable, tuple] = {}
@@ -167,7 +122,8 @@ class Cache:
         """The value under key; when it is missing or stale (or refresh is true), fetch it.
 
         Concurrent misses on one key share one call of fetch; a refresh never joins or leads
-        such a flight. Exceptions reach every caller and are never stored.
+        such a flight. Exceptions reach every caller and are never stored; where stale_until
+        allows, the expired value is returned instead (never for a refresh).
         """
         config = _config.current()
         ttl = config.ttl if ttl is None else ttl
@@ -179,14 +135,14 @@ class Cache:
             found = MISS if refresh else self._fresh_or_flight(key, ttl)
             if found is MISS:
                 self._misses += 1
-                flight = _Flight()
+                flight = Flight()
                 if not refresh:
                     self._flights[key] = flight
                 generation = self._generation
 
         if found is MISS:
-            return self._fetch(key, fetch, ttl, flight, generation)
-        if isinstance(found, _Flight):
+            return self._fetch(key, fetch, ttl, flight, generation, refresh=refresh)
+        if isinstance(found, Flight):
             return found.wait()
         return found
 
@@ -211,13 +167,23 @@ class Cache:
             self._generation += 1
             self._reset()
 
+    def after_fork(self) -> None:
+        """Make the cache usable in a forked child; the values stay.
+
+        The child gets a new lock (another thread may have held the old one at the fork) and
+        forgets the flights in progress, whose threads did not survive the fork.
+        """
+        self._lock = threading.Lock()
+        self._flights = {}
+
     def _reset(self) -> None:
         # The lock-free reader holds these objects, so they are emptied, never replaced.
         self._index.clear()
         self._touched.clear()
         self._hit_offset = next(self._hit_ticks) + 1
-        self._flights: dict[Hashable, _Flight] = {}
-        self._budget: _Budget | None = None
+        self._flights: dict[Hashable, Flight] = {}
+        self._retries: dict[Hashable, Retry] = {}
+        self._budget: Budget | None = None
         self._default_ttl = 0.0
         self._misses = 0
         self._evictions = 0
@@ -230,7 +196,7 @@ class Cache:
 
     def _prepare(self, config: _config.Config) -> None:
         if self._budget is None:
-            self._budget = _Budget(self._max_bytes(config), self._evicted)
+            self._budget = Budget(self._max_bytes(config), self._evicted)
             self._default_ttl = config.ttl
 
     def _fresh_or_flight(self, key: Hashable, ttl: float) -> object:
@@ -246,6 +212,11 @@ class Cache:
         if flight is not None:
             self._hit()
             return flight
+
+        retry = self._retries.get(key)
+        if retry is not None and now < retry.at and entry is not None:
+            self._hit()
+            return entry[0]  # the stale value, until the backoff allows another try
         return MISS
 
     def _fetch(
@@ -253,15 +224,17 @@ class Cache:
         key: Hashable,
         fetch: Callable[[], object],
         ttl: float,
-        flight: _Flight,
+        flight: Flight,
         generation: int,
+        *,
+        refresh: bool,
     ) -> object:
         logger.debug("%s: miss; fetching upstream", self.name)
         started = self._timer()
         try:
             value = fetch()
         except BaseException as error:
-            return self._recover(key, flight, error)
+            return self._recover(key, flight, error, None if refresh else ttl)
 
         with self._lock:
             self._end_flight(key, flight)
@@ -270,14 +243,50 @@ class Cache:
         flight.finish(value)
         return value
 
-    def _recover(self, key: Hashable, flight: _Flight, error: BaseException) -> object:
-        """Settle a failed fetch: the caller and every waiter get the error, nothing is stored."""
+    def _recover(
+        self, key: Hashable, flight: Flight, error: BaseException, ttl: float | None
+    ) -> object:
+        """Settle a failed fetch: the caller and every waiter get the error, nothing is stored,
+        unless the expired value may stand in (ttl is None for a refresh, which never gets one).
+        """
         with self._lock:
             self._end_flight(key, flight)
-        flight.finish(error=error)
-        raise error
+            stale = MISS if ttl is None else self._stand_in(key, error, ttl)
+        if stale is MISS:
+            flight.finish(error=error)
+            raise error
+        flight.finish(stale)
+        return stale
 
-    def _end_flight(self, key: Hashable, flight: _Flight) -> None:
+    def _stand_in(self, key: Hashable, error: BaseException, ttl: float) -> object:
+        """The expired value to serve in place of a failed refresh, else MISS (under the lock)."""
+        entry = self._index.get(key)
+        if entry is None or self._stale_until is None:
+            return MISS
+
+        now = self._timer()
+        expired = min(entry[1], entry[2] + ttl)
+        until = self._stale_until(error, entry[0], entry[2], expired)
+        if now >= until:
+            self._retries.pop(key, None)
+            return MISS
+
+        retry = self._retries.get(key)
+        attempt = 1 if retry is None else retry.attempt + 1
+        wait = draw_backoff(attempt)
+        self._retries[key] = Retry(attempt, min(now + wait, until), until)
+        logger.warning(
+            "%s: refresh failed (%s); serving the value that expired %.1f s ago, "
+            "usable for %.1f s more; next try in %.1f s",
+            self.name,
+            describe(error),
+            now - expired,
+            until - now,
+            wait,
+        )
+        return entry[0]
+
+    def _end_flight(self, key: Hashable, flight: Flight) -> None:
         if self._flights.get(key) is flight:
             del self._flights[key]
 
@@ -286,6 +295,10 @@ class Cache:
         if old is not None and old[2] > started:
             return  # a fetch that started later has already stored its answer
 
+        self._retries.pop(key, None)
+        # First means no entry held: a key that the budget evicted draws wide again, since a
+        # record of every key ever seen would outgrow the budget; its refetch follows traffic,
+        # not the burst, so it costs some calls and never brings peers in step.
         lifetime = draw_lifetime(ttl, first=old is None)
         if self._cap is not None:
             lifetime = min(lifetime, self._cap(value))
@@ -309,11 +322,13 @@ class Cache:
 
     def _discard(self, key: Hashable) -> None:
         self._index.pop(key, None)
+        self._retries.pop(key, None)
         if key in self._budget:
             del self._budget[key]
 
     def _evicted(self, key: Hashable) -> None:
         self._index.pop(key, None)
+        self._retries.pop(key, None)
         self._evictions += 1
         logger.debug("%s: evicted the least recently used entry to keep the budget", self.name)
 

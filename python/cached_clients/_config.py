@@ -8,7 +8,7 @@ import re
 import threading
 from collections.abc import Mapping
 
-__all__ = ["Config", "current", "forget"]
+__all__ = ["Config", "after_fork", "current", "forget"]
 
 MIB = 1024 * 1024
 DEFAULT_TTL = 300.0
@@ -20,13 +20,18 @@ _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"", "0", "false", "no", "off"})
 _NOT_SESSION_NAME_CHARS = re.compile(r"[^\w+=,.@-]", re.ASCII)
 
-_lock = threading.Lock()
-
 
 class Config:
     """One snapshot of every setting the library reads from the environment."""
 
-    __slots__ = ("disabled", "function_name", "max_bytes", "sts_refresh_margin", "ttl")
+    __slots__ = (
+        "disabled",
+        "function_name",
+        "max_bytes",
+        "stale_if_error",
+        "sts_refresh_margin",
+        "ttl",
+    )
 
     def __init__(self, environ: Mapping[str, str]) -> None:
         self.ttl = _seconds(environ, "CACHED_CLIENTS_TTL", DEFAULT_TTL)
@@ -34,6 +39,7 @@ class Config:
         self.sts_refresh_margin = _seconds(
             environ, "CACHED_CLIENTS_STS_REFRESH_MARGIN", DEFAULT_MARGIN
         )
+        self.stale_if_error = _seconds(environ, "CACHED_CLIENTS_STALE_IF_ERROR", 0.0)
         self.disabled = _flag(environ, "CACHED_CLIENTS_DISABLE")
         self.function_name = environ.get("AWS_LAMBDA_FUNCTION_NAME", "")
 
@@ -44,10 +50,11 @@ class Config:
 
 
 class _Slot:
-    __slots__ = ("config",)
+    __slots__ = ("config", "lock")
 
     def __init__(self) -> None:
         self.config: Config | None = None
+        self.lock = threading.Lock()
 
 
 _read = _Slot()
@@ -63,12 +70,17 @@ def current() -> Config:
 
 def forget() -> None:
     """Drop the settings read so far, so that the next call to current() reads them anew."""
-    with _lock:
+    with _read.lock:
         _read.config = None
 
 
+def after_fork() -> None:
+    """In a forked child: a new lock, since another thread may have held the old one."""
+    _read.lock = threading.Lock()
+
+
 def _load() -> Config:
-    with _lock:
+    with _read.lock:
         if _read.config is None:
             _read.config = Config(os.environ)
         return _read.config

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import functools
+import math
 import re
 
-from cached_clients import _clients, _keys
+from cached_clients import _clients, _config, _keys, _numbers
 from cached_clients._cache import MISS, Cache, check_ttl, register
+from cached_clients._errors import transient
 from cached_clients._items import StoredItem, deep_size
 from cached_clients._keys import canonical_key, projection
 
@@ -46,7 +48,23 @@ def _size(key: tuple, stored: StoredItem) -> int:
     return deep_size(key) + stored.size
 
 
-_ITEMS = register(Cache("dynamodb", max_bytes=lambda config: config.max_bytes, sizeof=_size))
+def _stale_until(error: BaseException, stored: StoredItem, at: float, expired: float) -> float:
+    """Until when an expired item may stand in for a failed read: CACHED_CLIENTS_STALE_IF_ERROR
+    seconds past its expiry, and only if the failure was transient."""
+    window = _config.current().stale_if_error
+    if window <= 0 or not transient(error):
+        return -math.inf
+    return expired + window
+
+
+_ITEMS = register(
+    Cache(
+        "dynamodb",
+        max_bytes=lambda config: config.max_bytes,
+        sizeof=_size,
+        stale_until=_stale_until,
+    )
+)
 _lookup = _ITEMS.lookup
 _scopes: dict[tuple, _Scope] = {}
 
@@ -65,7 +83,10 @@ def get_item(
     """The item with this primary key, or None when there is none; cached per key and scope.
 
     The caller owns the returned dict. ``consistent_read=True`` always reads upstream and
-    refreshes the entry. ``assume_kwargs`` go to AssumeRole along with ``role_arn``.
+    refreshes the entry. ``assume_kwargs`` go to AssumeRole along with ``role_arn``. With
+    CACHED_CLIENTS_STALE_IF_ERROR set, an expired item stands in for a read that fails with
+    throttling, a timeout, a connection error or a 5xx for up to that many seconds past its
+    expiry (with a WARNING); a consistent read never gets a stale item.
     """
     if ttl is not None:
         check_ttl(ttl)
@@ -149,7 +170,7 @@ def _fetch(
     item = scope.client().get_item(**request).get("Item")
     if item is None:
         return StoredItem(None)
-    deserialize = _deserializer().deserialize
+    deserialize = _numbers.deserializer().deserialize
     return StoredItem({name: deserialize(value) for name, value in item.items()})
 
 
@@ -158,10 +179,3 @@ def _serializer() -> object:
     from boto3.dynamodb.types import TypeSerializer
 
     return TypeSerializer()
-
-
-@functools.cache
-def _deserializer() -> object:
-    from boto3.dynamodb.types import TypeDeserializer
-
-    return TypeDeserializer()

@@ -5,6 +5,8 @@ from __future__ import annotations
 import functools
 from decimal import Decimal
 
+from cached_clients._numbers import INT_LIMIT, key_number
+
 __all__ = ["canonical_key", "projection", "projection_parameters"]
 
 _projections: dict[tuple, tuple[str, ...]] = {}
@@ -13,16 +15,22 @@ _projections: dict[tuple, tuple[str, ...]] = {}
 def canonical_key(key: object) -> tuple:
     """The primary key as a sorted tuple of (name, value) pairs, after checking every value.
 
-    DynamoDB key attributes are strings, numbers or binary. An int and an equal Decimal are one
-    number and give equal keys; a float or a bool is refused even where an equal int would do.
+    DynamoDB key attributes are strings, numbers or binary. Equal numbers give equal keys in one
+    form (1, Decimal("1.0") and Decimal("10E-1") are the int 1); a float or a bool is refused
+    even where an equal int would do, and so is a number that DynamoDB cannot hold.
     """
     if type(key) is dict and len(key) == 1:
         # The common single-attribute key, checked inline: this runs on every warm call.
         (name,) = key
         value = key[name]
         kind = type(value)
-        if ((kind is str and value) or kind is int) and type(name) is str and name:
+        if kind is str:
+            if value and type(name) is str and name:
+                return ((name, value),)
+        elif kind is int and abs(value) < INT_LIMIT and type(name) is str and name:
             return ((name, value),)
+        elif kind is Decimal and type(name) is str and name:
+            return ((name, key_number(name, value)),)
     return _general_key(key)
 
 
@@ -40,13 +48,13 @@ def _general_key(key: object) -> tuple:
 
 def _plain(name: object, value: object) -> bool:
     """Whether a key attribute is already canonical: a str name, a non-empty str or bytes,
-    an int that is no bool, or a finite Decimal."""
+    or an int that is no bool and has at most 38 digits."""
     kind = type(value)
     if type(name) is not str or not name:
         return False
     if kind is str or kind is bytes:
         return bool(value)
-    return kind is int or (kind is Decimal and value.is_finite())
+    return kind is int and abs(value) < INT_LIMIT
 
 
 def projection(attributes: object) -> tuple[str, ...] | None:
@@ -92,10 +100,8 @@ def _key_value(name: str, value: object) -> object:
         raise TypeError(f"key[{name!r}] is a bool; key attributes are strings, numbers or binary")
     if isinstance(value, float):
         raise TypeError(f"key[{name!r}] is a float; DynamoDB numbers must be int or Decimal")
-    if isinstance(value, Decimal):
-        return _key_number(name, value)
-    if isinstance(value, int):
-        return int(value)
+    if isinstance(value, Decimal | int):
+        return key_number(name, value)
     if isinstance(value, str):
         return _non_empty(name, str(value))
     if isinstance(value, (bytes, bytearray, _binary_type())):
@@ -103,12 +109,6 @@ def _key_value(name: str, value: object) -> object:
     raise TypeError(
         f"key[{name!r}] is a {_kind(value)}; key attributes are strings, numbers or binary"
     )
-
-
-def _key_number(name: str, value: Decimal) -> Decimal:
-    if not value.is_finite():
-        raise ValueError(f"key[{name!r}] is {value}; DynamoDB numbers must be finite")
-    return value
 
 
 def _non_empty(name: str, value: str | bytes) -> str | bytes:

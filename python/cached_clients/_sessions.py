@@ -28,7 +28,8 @@ def role_session(
     """A new boto3.Session acting as the role; its credentials come from assume_role's cache.
 
     botocore refreshes them by itself once less than the refresh margin is left, so a session
-    kept for hours keeps working. Making it calls nothing; its first request assumes the role.
+    kept for hours keeps working; a refresh that fails is handled as assume_role handles it.
+    Making it calls nothing; its first request assumes the role.
     """
     check_ttl(ttl)
     scope = _sts.role_scope(

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import datetime
 import logging
+import math
 import sys
 from collections.abc import Hashable
 
 from cached_clients import _boto, _config, _roles
 from cached_clients._cache import MISS, Cache, check_ttl, register
+from cached_clients._errors import transient
 
 __all__ = ["Credentials", "Fetched", "RoleScope", "assume_role", "fetch", "forget", "role_scope"]
 
@@ -104,8 +106,28 @@ def _size(key: Hashable, fetched: Fetched) -> int:
     )
 
 
+def _stale_until(error: BaseException, fetched: Fetched, at: float, expired: float) -> float:
+    """Until when credentials may stand in for a refresh that failed: while more than the
+    refresh margin of their validity is left, and only if the failure was transient."""
+    if not transient(error):
+        return -math.inf
+
+    # Both clocks must agree: the cache's (fetched at + usable) and the wall clock that the
+    # expiration is written in.
+    left = (fetched.credentials.expiration - datetime.datetime.now(datetime.UTC)).total_seconds()
+    if left <= fetched.margin:
+        return -math.inf
+    return at + fetched.usable
+
+
 _CACHE = register(
-    Cache("sts", max_bytes=lambda config: _MAX_BYTES, sizeof=_size, cap=lambda f: f.usable)
+    Cache(
+        "sts",
+        max_bytes=lambda config: _MAX_BYTES,
+        sizeof=_size,
+        cap=lambda fetched: fetched.usable,
+        stale_until=_stale_until,
+    )
 )
 _scopes: dict[tuple, RoleScope] = {}
 
@@ -122,7 +144,10 @@ def assume_role(
 ) -> Credentials:
     """Credentials for the role from STS AssumeRole, cached until the TTL or the refresh margin.
 
-    Never returns credentials with less than the refresh margin of validity left.
+    Never returns credentials with less than the refresh margin of validity left. When a
+    refresh fails with throttling, a timeout, a connection error or a 5xx while more than the
+    margin is left, the cached credentials are returned (with a WARNING) and STS is tried
+    again after a jittered backoff of about 1 s, doubling to 30 s.
     """
     check_ttl(ttl)
     scope = role_scope(

@@ -1,0 +1,113 @@
+"""Keys of the wrong shape for the table: an error every time, never a cached missing item."""
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+from botocore.stub import Stubber
+
+pytestmark = pytest.mark.usefixtures("cached")
+
+# What DynamoDB answers to a key that does not match the table's key schema.
+SCHEMA_MISMATCH = "The provided key element does not match the schema"
+
+
+@pytest.fixture
+def events(aws):
+    """A table "events" keyed by pk (hash) and sk (range), both strings, with one item."""
+    table = boto3.resource("dynamodb").create_table(
+        TableName="events",
+        KeySchema=[
+            {"AttributeName": "pk", "KeyType": "HASH"},
+            {"AttributeName": "sk", "KeyType": "RANGE"},
+        ],
+        AttributeDefinitions=[
+            {"AttributeName": "pk", "AttributeType": "S"},
+            {"AttributeName": "sk", "AttributeType": "S"},
+        ],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    table.put_item(Item={"pk": "a", "sk": "b", "value": "x"})
+    return table
+
+
+def _validation_error(cached, table_name: str, key: dict) -> ClientError:
+    with pytest.raises(ClientError) as raised:
+        cached.get_item(table_name, key)
+    assert raised.value.response["Error"]["Code"] == "ValidationException"
+    return raised.value
+
+
+@pytest.mark.usefixtures("events")
+@pytest.mark.parametrize(
+    "key",
+    [
+        {"pk": "a"},
+        {"sk": "b"},
+        {"pk": "a", "sk": "b", "extra": "c"},
+    ],
+    ids=["missing sort key", "missing hash key", "extra attribute"],
+)
+def test_a_key_of_the_wrong_shape_raises_every_time_and_nothing_is_cached(cached, api_calls, key):
+    _validation_error(cached, "events", key)
+    _validation_error(cached, "events", key)
+
+    assert api_calls.count("dynamodb", "GetItem") == 2
+    assert cached.stats()["dynamodb"]["entries"] == 0
+    assert cached.get_item("events", {"pk": "a", "sk": "b"}) == {"pk": "a", "sk": "b", "value": "x"}
+
+
+@pytest.mark.usefixtures("events")
+@pytest.mark.parametrize("key", [{"pk": ""}, {"pk": "a", "sk": ""}, {"pk": b""}])
+def test_an_empty_key_value_raises_before_any_request(cached, api_calls, key):
+    with pytest.raises(ValueError, match="empty"):
+        cached.get_item("events", key)
+
+    assert api_calls.count() == 0
+    assert cached.stats()["dynamodb"]["entries"] == 0
+
+
+def test_a_string_for_a_number_key_is_a_validation_error_not_a_missing_item(aws, cached):
+    # moto answers this key with "no item"; DynamoDB refuses it, which the stub stands in for.
+    boto3.resource("dynamodb").create_table(
+        TableName="numbers",
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "N"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    expected = {"TableName": "numbers", "Key": {"id": {"S": "1"}}}
+    client = cached.client("dynamodb")
+    with Stubber(client) as stubber:
+        for _ in range(2):
+            stubber.add_client_error(
+                "get_item",
+                service_error_code="ValidationException",
+                service_message=SCHEMA_MISMATCH,
+                http_status_code=400,
+                expected_params=expected,
+            )
+
+        first = _validation_error(cached, "numbers", {"id": "1"})
+        _validation_error(cached, "numbers", {"id": "1"})
+
+        stubber.assert_no_pending_responses()
+    assert SCHEMA_MISMATCH in str(first)
+    assert cached.stats()["dynamodb"]["entries"] == 0
+
+
+def test_a_validation_error_is_raised_even_where_stale_items_are_allowed(
+    events, cached, monkeypatch
+):
+    monkeypatch.setenv("CACHED_CLIENTS_STALE_IF_ERROR", "3600")
+    cached.clear()
+    assert cached.get_item("events", {"pk": "a", "sk": "b"}, ttl=1e-9) is not None
+
+    client = cached.client("dynamodb")
+    with Stubber(client) as stubber:
+        stubber.add_client_error(
+            "get_item",
+            service_error_code="ValidationException",
+            service_message=SCHEMA_MISMATCH,
+            http_status_code=400,
+        )
+        _validation_error(cached, "events", {"pk": "a", "sk": "b"})
+        stubber.assert_no_pending_responses()
