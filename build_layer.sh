@@ -6,10 +6,13 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 VENV="$ROOT/.venv"
 BENCH_VENV="$ROOT/.venv-bench"
+# pip itself is pinned like everything else, so two venvs made from the same files match.
+PIP_REQUIREMENT="pip==26.3"
 
 usage() {
     cat <<'EOF'
 usage: ./build_layer.sh [COMMAND] [ARGS...]
+       ./build_layer.sh [BUILD OPTIONS...]    (the same as build)
 
 commands:
   build              build dist/cached-clients-<version>.zip and its manifest (the default)
@@ -45,7 +48,7 @@ ensure_venv() {
     shift
     local stamp="$venv/.installed-from"
     local wanted
-    wanted="$(cat "$@" | sha256sum | cut -d' ' -f1)"
+    wanted="$({ echo "$PIP_REQUIREMENT"; cat "$@"; } | sha256sum | cut -d' ' -f1)"
     if [[ -x "$venv/bin/python" && -f "$stamp" && "$(cat "$stamp")" == "$wanted" ]]; then
         return 0
     fi
@@ -55,7 +58,7 @@ ensure_venv() {
     echo "build_layer.sh: setting up $(basename "$venv") with $("$python" -V)" >&2
     rm -rf "$venv"
     "$python" -m venv "$venv"
-    "$venv/bin/python" -m pip install --quiet --upgrade pip >&2
+    "$venv/bin/python" -m pip install --quiet "$PIP_REQUIREMENT" >&2
     local requirement
     for requirement in "$@"; do
         case "$requirement" in
@@ -68,6 +71,11 @@ ensure_venv() {
 
 main() {
     local command="${1:-build}"
+    # An option first (./build_layer.sh --output-dir DIR) is the default command's option.
+    case "$command" in
+        -h | --help) ;;
+        -*) command=build && set -- build "$@" ;;
+    esac
     [[ $# -gt 0 ]] && shift
 
     case "$command" in

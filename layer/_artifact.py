@@ -5,8 +5,9 @@ import logging
 import tomllib
 from pathlib import Path
 
+from layer._description import describe
 from layer.build import MAX_DIRECT_UPLOAD_BYTES, MAX_UNZIPPED_BYTES
-from layer.errors import LayerError
+from layer.errors import LayerError, raise_for
 from layer.manifest import load_manifest, manifest_path, zip_digests
 from layer.verify import verify
 
@@ -31,13 +32,13 @@ class Artifact:
         return self.manifest["code_sha256"]
 
     def description(self) -> str:
-        """The layer version's Description: version, bundled cachetools, short sha256."""
-        cachetools = self.manifest["distributions"].get("cachetools", "unknown")
-        text = (
-            f"{self.manifest['name']} {self.manifest['version']} with cachetools {cachetools}"
-            f" (sha256 {self.manifest['sha256'][:12]})"
-        )
-        return text[:256]
+        """The layer version's Description: version, cachetools, short sha256, bytecode tags."""
+        return describe(self.manifest)
+
+    @property
+    def bytecode_tags(self) -> frozenset[str]:
+        """The cache tags of the bytecode the zip ships, as "cpython-312"."""
+        return frozenset(self.manifest["bytecode"])
 
 
 def default_zip() -> Path:
@@ -95,9 +96,4 @@ def _check_digests(path: Path, manifest: dict) -> None:
 def _verify(zip_path: Path, manifest: Path) -> None:
     logger.info("verifying %s", zip_path)
     problems = verify(zip_path, manifest)
-    if problems:
-        shown = "; ".join(" ".join(problem.split()) for problem in problems[:3])
-        more = f" (and {len(problems) - 3} more)" if len(problems) > 3 else ""
-        raise LayerError(
-            f"{zip_path} fails verify: {shown}{more}; see ./build_layer.sh verify {zip_path}"
-        )
+    raise_for(problems, f"{zip_path} fails verify", "fix that and build again")

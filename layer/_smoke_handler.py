@@ -1,13 +1,17 @@
 """Run by each runtime's interpreter (-I -S -B): import the layer as Lambda would, report JSON.
 
 Arguments: the layer's python/ directory, the runtime stand-in directory (boto3), and the
-expected distributions as JSON. Prints one JSON object: problems found, and every layer file
-that had to be compiled from source because no usable bytecode was shipped for it.
+expected distributions as JSON. Prints one JSON object: problems found (bytecode compiled from
+other source included), and every layer file that had to be compiled from source because no
+usable bytecode was shipped for it.
 """
 
 import importlib
 import importlib.machinery
+import importlib.util
 import json
+import os
+import pathlib
 import pkgutil
 import sys
 
@@ -23,7 +27,11 @@ def main() -> None:
     sys.path.insert(0, layer)
     sys.path.append(runtime)
 
-    problems = handler({"layer": layer, "distributions": expected}, None)
+    problems = _stale_bytecode(layer)
+    problems += handler({"layer": layer, "distributions": expected}, None)
+    # Each runtime imports from a temporary copy; name it /opt, where Lambda puts it.
+    opt = os.path.dirname(layer)
+    problems = [problem.replace(opt, "/opt") for problem in problems]
     report = {"problems": problems, "compiled": [path for path in compiled if layer in path]}
     print(json.dumps(report))
 
@@ -34,7 +42,8 @@ def handler(event: dict, context: object) -> list[str]:
     if not problems:
         problems += _check_calls()
     problems += _import_everything(event["layer"])
-    return problems
+    # A module that fails fails again each time it is imported: say so once.
+    return list(dict.fromkeys(problems))
 
 
 def _record_compilation() -> list[str]:
@@ -51,13 +60,37 @@ def _record_compilation() -> list[str]:
     return compiled
 
 
-def _check_import(layer: str, expected: dict) -> list[str]:
-    try:
-        import cached_clients
-        import cachetools
-    except Exception as error:
-        return [f"import failed: {type(error).__name__}: {error}"]
+def _stale_bytecode(layer: str) -> list[str]:
+    """Sources whose unchecked-hash bytecode for this Python was compiled from other bytes.
 
+    The import system never looks at the source of such bytecode, so it would run the old
+    code; only this interpreter knows the key of its own source hash.
+    """
+    root = pathlib.Path(layer)
+    problems = []
+    for pyc in sorted(root.rglob(f"__pycache__/*.{sys.implementation.cache_tag}.pyc")):
+        source = pyc.parent.parent / f"{pyc.name.split('.')[0]}.py"
+        header = pyc.read_bytes()[:16]
+        hash_based = int.from_bytes(header[4:8], "little") & 0b01
+        if not (source.is_file() and header[:4] == importlib.util.MAGIC_NUMBER and hash_based):
+            continue  # verify reports these from the zip's entries, or as compiled from source
+        if header[8:16] != importlib.util.source_hash(source.read_bytes()):
+            name = source.relative_to(root.parent).as_posix()
+            problems.append(f"{name}: bytecode was compiled from different source")
+    return problems
+
+
+def _check_import(layer: str, expected: dict) -> list[str]:
+    modules, failures = [], []
+    for name in ("cached_clients", "cachetools"):
+        try:
+            modules.append(importlib.import_module(name))
+        except Exception as error:
+            failures.append(_failed(name, error))
+    if failures:
+        return failures
+
+    cached_clients, cachetools = modules
     problems = []
     for module in (cached_clients, cachetools):
         if not str(module.__file__).startswith(layer):
@@ -92,14 +125,18 @@ def _import_everything(layer: str) -> list[str]:
     problems = []
 
     def failed(name: str) -> None:
-        problems.append(f"import {name} failed: {sys.exc_info()[1]!r}")
+        problems.append(_failed(name, sys.exc_info()[1]))
 
     for module in pkgutil.walk_packages([layer], onerror=failed):
         try:
             importlib.import_module(module.name)
         except Exception as error:
-            problems.append(f"import {module.name} failed: {type(error).__name__}: {error}")
+            problems.append(_failed(module.name, error))
     return problems
+
+
+def _failed(name: str, error: BaseException | None) -> str:
+    return f"import {name} failed: {type(error).__name__}: {error}"
 
 
 if __name__ == "__main__":

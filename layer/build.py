@@ -9,11 +9,12 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from layer import bytecode, staging
+from layer import staging
+from layer._output_dir import output_directory
+from layer.bytecode import compile_layer
 from layer.distributions import Distribution, read_distributions, unmet_requirements
 from layer.errors import LayerError
 from layer.extensions import ARCHITECTURES, inspect_extension, is_extension
-from layer.interpreters import discover
 from layer.manifest import file_records, write_manifest, zip_digests
 from layer.runtimes import Runtime, compatible_runtimes, supported_runtimes, today_utc
 from layer.zipfile_repro import entry_date_time, write_zip
@@ -39,6 +40,7 @@ class BuildSettings:
     max_unzipped_bytes: int = MAX_UNZIPPED_BYTES
     warn_zip_bytes: int = MAX_DIRECT_UPLOAD_BYTES
     project: Path = PROJECT
+    interpreters: tuple[tuple[int, int], ...] | None = None  # None: every local one in range
 
 
 def main(argv: list[str]) -> int:
@@ -51,6 +53,7 @@ def main(argv: list[str]) -> int:
         today=arguments.today,
         max_unzipped_bytes=arguments.max_unzipped_bytes,
         warn_zip_bytes=arguments.warn_zip_bytes,
+        interpreters=arguments.interpreters,
     )
     print(build(settings))
     return 0
@@ -60,7 +63,10 @@ def build(settings: BuildSettings) -> Path:
     """Stage, check, compile and zip the layer; return the zip's path (manifest beside it)."""
     name, version, license_name = _project_facts(settings.project)
     date_time = entry_date_time()
-    with tempfile.TemporaryDirectory(prefix="cached-clients-build-") as work:
+    with (
+        output_directory(settings.output_dir),
+        tempfile.TemporaryDirectory(prefix="cached-clients-build-") as work,
+    ):
         staged = _stage(settings, Path(work) / "opt")
         zip_path = settings.output_dir / f"{name}-{version}.zip"
         _write_zip(staged.root, zip_path, date_time)
@@ -73,6 +79,7 @@ def build(settings: BuildSettings) -> Path:
         "distributions": {dist.name: dist.version for dist in staged.distributions},
         "licenses": {dist.name: dist.license for dist in staged.distributions},
         "compatible_runtimes": [runtime.name for runtime in staged.runtimes],
+        "runtimes_as_of": settings.today.isoformat(),
         "compatible_architectures": staged.architectures,
         "bytecode": staged.bytecode,
         "installed_for": {
@@ -116,7 +123,7 @@ def _stage(settings: BuildSettings, root: Path) -> _Staged:
     distributions = _checked_distributions(python_dir, python_version, settings)
     architectures, tied_to = _architectures(python_dir, settings.architecture)
     runtimes = _runtimes(distributions, tied_to, settings.today)
-    bytecode = _compile(root, runtimes)
+    bytecode = compile_layer(root, runtimes, settings.interpreters)
     _check_unzipped_size(python_dir, settings.max_unzipped_bytes)
     return _Staged(root, distributions, architectures, runtimes, bytecode, python_version)
 
@@ -148,6 +155,13 @@ def _parser() -> argparse.ArgumentParser:
         help="the day whose non-deprecated runtimes the layer claims (default: today, UTC)",
     )
     parser.add_argument(
+        "--interpreters",
+        type=_versions,
+        metavar="3.X[,3.Y...]",
+        help="compile bytecode with these local Pythons only (default: every local one among "
+        "the compatible runtimes); each one changes the zip's bytes",
+    )
+    parser.add_argument(
         "--max-unzipped-bytes",
         type=int,
         default=MAX_UNZIPPED_BYTES,
@@ -163,6 +177,17 @@ def _parser() -> argparse.ArgumentParser:
         help="warn above this zip size, which must go through S3 (default: %(default)s)",
     )
     return parser
+
+
+def _versions(text: str) -> tuple[tuple[int, int], ...]:
+    """The versions in "3.11,3.12", as ((3, 11), (3, 12))."""
+    versions = []
+    for part in text.split(","):
+        major, dot, minor = part.strip().partition(".")
+        if not (dot and major.isdigit() and minor.isdigit()):
+            raise argparse.ArgumentTypeError(f"{part!r} is not a Python version such as 3.12")
+        versions.append((int(major), int(minor)))
+    return tuple(sorted(set(versions)))
 
 
 def _project_facts(project: Path) -> tuple[str, str, str]:
@@ -233,23 +258,6 @@ def _runtimes(
     return runtimes
 
 
-def _compile(stage: Path, runtimes: list[Runtime]) -> dict[str, str]:
-    """Ship bytecode for every compatible runtime that has a local interpreter."""
-    interpreters = discover(runtime.version for runtime in runtimes)
-    for interpreter in interpreters:
-        logger.info("compiling for %s", interpreter)
-        bytecode.compile_tree(interpreter, stage)
-
-    covered = {interpreter.runtime_name for interpreter in interpreters}
-    for runtime in runtimes:
-        if runtime.name not in covered:
-            logger.warning(
-                "no local interpreter for %s: its cold starts will compile the layer's modules",
-                runtime.name,
-            )
-    return {interpreter.cache_tag: interpreter.full_version for interpreter in interpreters}
-
-
 def _check_unzipped_size(python_dir: Path, limit: int) -> None:
     total = sum(path.stat().st_size for path in python_dir.rglob("*") if path.is_file())
     if total > limit:
@@ -260,7 +268,6 @@ def _check_unzipped_size(python_dir: Path, limit: int) -> None:
 
 
 def _write_zip(stage: Path, zip_path: Path, date_time: tuple[int, ...]) -> None:
-    zip_path.parent.mkdir(parents=True, exist_ok=True)
     partial = zip_path.with_name(f".{zip_path.name}.partial")
     write_zip(stage, partial, date_time)
     os.replace(partial, zip_path)

@@ -8,31 +8,18 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
-from layer.errors import LayerError
+from layer.errors import LayerError, raise_for
+from layer.manifest_schema import REQUIRED_KEYS, shape_problems
 
 __all__ = [
     "REQUIRED_KEYS",
     "file_records",
     "load_manifest",
     "manifest_path",
+    "read_manifest",
     "write_manifest",
     "zip_digests",
 ]
-
-REQUIRED_KEYS = (
-    "name",
-    "version",
-    "zip",
-    "license",
-    "distributions",
-    "compatible_runtimes",
-    "compatible_architectures",
-    "unzipped_bytes",
-    "zip_bytes",
-    "sha256",
-    "code_sha256",
-    "files",
-)
 
 
 def manifest_path(zip_path: Path) -> Path:
@@ -40,8 +27,8 @@ def manifest_path(zip_path: Path) -> Path:
     return zip_path.with_suffix(".json")
 
 
-def load_manifest(zip_path: Path, path: Path | None = None) -> dict[str, Any]:
-    """Read the manifest of ``zip_path`` (beside it unless ``path``); LayerError if unusable."""
+def read_manifest(zip_path: Path, path: Path | None = None) -> dict[str, Any]:
+    """The JSON object in the manifest of ``zip_path`` (beside it unless ``path``), unchecked."""
     path = path or manifest_path(zip_path)
     try:
         manifest = json.loads(path.read_text(encoding="utf-8"))
@@ -52,9 +39,15 @@ def load_manifest(zip_path: Path, path: Path | None = None) -> dict[str, Any]:
 
     if not isinstance(manifest, dict):
         raise LayerError(f"{path}: not a JSON object; run ./build_layer.sh")
-    missing = [key for key in REQUIRED_KEYS if key not in manifest]
-    if missing:
-        raise LayerError(f"{path}: manifest lacks {', '.join(missing)}; run ./build_layer.sh")
+    return manifest
+
+
+def load_manifest(zip_path: Path, path: Path | None = None) -> dict[str, Any]:
+    """The manifest of ``zip_path``, of the right shape; else LayerError saying what is wrong."""
+    path = path or manifest_path(zip_path)
+    manifest = read_manifest(zip_path, path)
+    problems = [line for _, line in shape_problems(manifest)]
+    raise_for(problems, str(path), "rebuild it with ./build_layer.sh")
     return manifest
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from botocore.exceptions import ClientError
 
-from layer import _artifact, aws
+from layer import _artifact, _description, aws
 from layer._sharing import Share, ensure_shared, parse_share
 from layer.errors import LayerError
 
@@ -32,7 +32,13 @@ def main(argv: list[str]) -> int:
 
     artifact = _artifact.load(args.zip)
     _check_against_model(next(iter(clients.values())), artifact)
-    job = _Job(artifact, args.layer_name or artifact.manifest["name"], shares, args.dry_run)
+    job = _Job(
+        artifact,
+        args.layer_name or artifact.manifest["name"],
+        shares,
+        dry_run=args.dry_run,
+        allow_less_bytecode=args.allow_less_bytecode,
+    )
     reports = [_publish_region(clients[region], region, job) for region in regions]
 
     _print_result(job, reports)
@@ -61,6 +67,12 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--endpoint-url", metavar="URL", help="a Lambda endpoint to use instead")
     parser.add_argument(
         "--dry-run", action="store_true", help="say what would be published, change nothing"
+    )
+    parser.add_argument(
+        "--allow-less-bytecode",
+        action="store_true",
+        help="publish even over a version of the same release that carries bytecode for more "
+        "runtimes (on those, cold starts would compile the layer's modules)",
     )
     return parser
 
@@ -108,6 +120,7 @@ class _Job:
     layer_name: str
     shares: list[Share]
     dry_run: bool
+    allow_less_bytecode: bool
 
 
 def _publish_region(client, region: str, job: _Job) -> dict:
@@ -133,6 +146,8 @@ def _publish_version(client, region: str, job: _Job) -> dict:
     if latest and latest["Content"]["CodeSha256"] == artifact.code_sha256:
         logger.info("%s: %s is unchanged", region, latest["LayerVersionArn"])
         return _report(region, latest, "unchanged", published=False)
+    if latest:
+        _check_bytecode(latest, artifact, allowed=job.allow_less_bytecode)
     if job.dry_run:
         logger.info("%s: would publish a new version of %s", region, job.layer_name)
         return _report(region, {}, "would-publish", published=False)
@@ -148,6 +163,28 @@ def _publish_version(client, region: str, job: _Job) -> dict:
     )
     logger.info("%s: published %s", region, published["LayerVersionArn"])
     return _report(region, published, "published", published=True)
+
+
+def _check_bytecode(latest: dict, artifact: _artifact.Artifact, *, allowed: bool) -> None:
+    """Refuse to replace the same release built with more interpreters by this one."""
+    published = _description.parse(latest.get("Description", ""))
+    ours = _description.parse(artifact.description())
+    if published is None or ours is None or not published.same_release(ours):
+        return
+    if not published.tags > artifact.bytecode_tags:
+        return
+
+    missing = ", ".join(
+        _description.runtime_of(tag) for tag in sorted(published.tags - artifact.bytecode_tags)
+    )
+    arn = latest["LayerVersionArn"]
+    if allowed:
+        logger.warning("%s has bytecode for %s too; publishing without it", arn, missing)
+        return
+    raise LayerError(
+        f"the zip was built with fewer interpreters than {arn}, which has bytecode for "
+        f"{missing} too; build where those are installed, or pass --allow-less-bytecode"
+    )
 
 
 def _latest_version(client, layer_name: str) -> dict | None:

@@ -6,6 +6,7 @@ import os
 import subprocess
 from pathlib import Path
 
+from layer.bytecode import cache_path, tags_of
 from layer.interpreters import Interpreter, discover
 from layer.runtime_packages import runtime_packages
 from layer.runtimes import RUNTIMES
@@ -21,7 +22,7 @@ _TIMEOUT = 120
 
 
 def smoke_test(
-    zip_path: Path, runtimes: list[str], distributions: dict[str, str], shipped_tags: set[str]
+    zip_path: Path, runtimes: list[str], distributions: dict[str, str], names: set[str]
 ) -> list[str]:
     """Problems found running the smoke handler from a read-only copy of the layer."""
     versions = [runtime.version for runtime in RUNTIMES if runtime.name in runtimes]
@@ -32,15 +33,20 @@ def smoke_test(
             "proved the layer imports; install one (pyenv install 3.12)"
         ]
 
+    for tag in sorted(tags_of(names) - {interpreter.cache_tag for interpreter in interpreters}):
+        logger.warning("no local interpreter checks the %s bytecode against its source", tag)
+
     stand_in = runtime_packages(RUNTIME_STAND_IN, interpreters)
-    problems = []
+    seen_on: dict[str, list[str]] = {}
     for interpreter in interpreters:
         logger.info("importing the layer with %s", interpreter)
         with read_only_opt(zip_path) as opt:
             report = _run(interpreter, opt / "python", stand_in, distributions)
-        problems += [f"{interpreter}: {problem}" for problem in report["problems"]]
-        problems += _compiled(interpreter, report["compiled"], opt, shipped_tags)
-    return problems
+        compiled = _compiled(interpreter, report["compiled"], opt, names)
+        for problem in [*report["problems"], *compiled]:
+            seen_on.setdefault(problem, []).append(interpreter.runtime_name)
+    # One fault usually shows on every runtime: one line for it, naming where it happened.
+    return [f"{problem} (on {', '.join(names)})" for problem, names in seen_on.items()]
 
 
 def _run(
@@ -73,20 +79,25 @@ def _run(
 
 
 def _compiled(
-    interpreter: Interpreter, compiled: list[str], opt: Path, shipped_tags: set[str]
+    interpreter: Interpreter, compiled: list[str], opt: Path, names: set[str]
 ) -> list[str]:
-    names = sorted(Path(path).relative_to(opt).as_posix() for path in compiled)
-    if interpreter.cache_tag in shipped_tags:
+    sources = sorted({Path(path).relative_to(opt).as_posix() for path in compiled})
+    tag = interpreter.cache_tag
+    if tag in tags_of(names):
         return [
-            f"{name}: compiled from source on {interpreter.runtime_name}; "
-            "its shipped bytecode was not usable"
-            for name in names
+            f"{source}: compiled from source; "
+            + (
+                "its shipped bytecode was not usable"
+                if cache_path(source, tag) in names
+                else "no bytecode was shipped for it"
+            )
+            for source in sources
         ]
-    if names:
+    if sources:
         logger.warning(
             "no %s bytecode in the layer: %d modules compile at every cold start on %s",
-            interpreter.cache_tag,
-            len(names),
+            tag,
+            len(sources),
             interpreter.runtime_name,
         )
     return []

@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from layer._sources import copy_python_tree
 from layer.errors import LayerError
 
 __all__ = ["PLATFORMS", "build_wheel", "install", "tidy"]
@@ -22,17 +23,16 @@ _README = "The cached-clients Lambda layer's runtime library; its guide is the p
 PLATFORMS = {"arm64": "manylinux2014_aarch64", "x86_64": "manylinux2014_x86_64"}
 # pip's own records of how it installed: one holds the absolute path of the local wheel.
 _PIP_RECORDS = ("direct_url.json", "INSTALLER", "REQUESTED")
-_SKIPPED = shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info")
 
 
 def build_wheel(project: Path, workdir: Path) -> Path:
-    """Build the cached_clients wheel from a copy of the sources (stale build/ dirs stay out)."""
+    """Build the cached_clients wheel from a copy of the sources (git's, in a checkout)."""
     source = workdir / "source"
     source.mkdir()
     for name in PROJECT_FILES:
         shutil.copy2(project / name, source / name)
     (source / "README.md").write_text(_README, encoding="utf-8")
-    shutil.copytree(project / "python", source / "python", ignore=_SKIPPED)
+    copy_python_tree(project, source)
 
     wheels = workdir / "wheel"
     _run(

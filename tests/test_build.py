@@ -75,6 +75,7 @@ def test_pure_layer_claims_both_architectures_and_every_supported_runtime(
 
     assert built_layer.manifest["compatible_architectures"] == ["arm64", "x86_64"]
     assert built_layer.manifest["compatible_runtimes"] == supported
+    assert built_layer.manifest["runtimes_as_of"] == today.isoformat()
 
 
 def test_entries_are_sorted_stamped_and_moded_alike(built_layer: BuiltLayer) -> None:
@@ -186,9 +187,74 @@ def test_two_clean_copies_build_the_same_bytes(tmp_path: Path) -> None:
     assert stamps == {datetime.datetime.fromtimestamp(epoch, datetime.UTC).timetuple()[:6]}
 
 
+def test_a_checkout_ships_what_git_tracks_and_an_archive_what_it_holds(tmp_path: Path) -> None:
+    copy = tmp_path / "checkout"
+    copy_checkout(copy)
+    git = ["git", "-C", str(copy), "-c", "user.name=test", "-c", "user.email=test@example.invalid"]
+    subprocess.run([*git, "init", "-q"], check=True)
+    subprocess.run([*git, "add", "-A"], check=True)
+    subprocess.run([*git, "commit", "-q", "-m", "sources"], check=True)
+    scratch = "python/cached_clients/scratch.py"
+    (copy / scratch).write_text("print('not for the layer')\n")
+    edited = copy / "python/cached_clients/__init__.py"
+    edited.write_text(edited.read_text() + "# edited, not committed\n")
+
+    in_git = build_copy(copy)
+    shutil.rmtree(copy / ".git")
+    as_archive = build_copy(copy)
+
+    assert scratch not in in_git.entries
+    assert f"left out {scratch}: git does not track it" in in_git.stderr
+    assert in_git.entries["python/cached_clients/__init__.py"].endswith(
+        b"# edited, not committed\n"
+    )
+    assert scratch in as_archive.entries
+    assert "git does not track" not in as_archive.stderr
+
+
 def test_unzipped_size_over_the_limit_fails_before_any_output(tmp_path: Path) -> None:
     with pytest.raises(LayerError, match=r"unzipped, over the limit of 1,000"):
         main(["--output-dir", str(tmp_path), "--max-unzipped-bytes", "1000"])
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("output_dir", "fault"),
+    [("a-file", "is a file"), ("a-file/dist", "a part of that path is a file")],
+)
+def test_an_output_dir_that_cannot_be_a_directory_fails_before_staging(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, output_dir: str, fault: str
+) -> None:
+    (tmp_path / "a-file").write_text("kept\n")
+    target = tmp_path / output_dir
+
+    caplog.set_level(logging.INFO)
+    with pytest.raises(LayerError, match=f"^--output-dir {re.escape(str(target))}: {fault}; "):
+        main(["--output-dir", str(target)])
+
+    assert caplog.records == [], "the build started before checking its output directory"
+    assert (tmp_path / "a-file").read_text() == "kept\n"
+
+
+def test_a_bad_output_dir_is_one_line_from_the_cli(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    from layer.cli import main as cli
+
+    (tmp_path / "a-file").touch()
+    assert cli(["build", "--output-dir", str(tmp_path / "a-file")]) == 1
+    assert capsys.readouterr().err == (
+        f"build_layer.sh build: error: --output-dir {tmp_path / 'a-file'}: is a file; "
+        "give a directory\n"
+    )
+
+
+def test_missing_output_dirs_are_made_and_removed_again_if_the_build_fails(
+    tmp_path: Path,
+) -> None:
+    with pytest.raises(LayerError, match="no Lambda Python runtime is supported"):
+        main(["--output-dir", str(tmp_path / "new" / "dist"), "--today", "2030-01-01"])
+
     assert list(tmp_path.iterdir()) == []
 
 
@@ -197,8 +263,50 @@ def test_moving_today_past_a_deprecation_drops_that_runtime(tmp_path: Path) -> N
 
     manifest = json.loads(next(tmp_path.glob("*.json")).read_text())
     assert manifest["compatible_runtimes"] == ["python3.12", "python3.13", "python3.14"]
+    assert manifest["runtimes_as_of"] == "2027-06-30"
     assert manifest["installed_for"]["python_version"] == "3.12"
     assert "cpython-311" not in manifest["bytecode"]
+
+
+def test_interpreters_restricts_the_bytecode_to_those_named(tmp_path: Path) -> None:
+    from layer.verify import verify
+
+    assert main(["--output-dir", str(tmp_path), "--interpreters", "3.11"]) == 0
+
+    (zip_path,) = tmp_path.glob("*.zip")
+    manifest = json.loads(zip_path.with_suffix(".json").read_text())
+    with zipfile.ZipFile(zip_path) as archive:
+        tags = {name.rsplit(".", 2)[1] for name in archive.namelist() if name.endswith(".pyc")}
+    assert list(manifest["bytecode"]) == ["cpython-311"]
+    assert tags == {"cpython-311"}
+    assert manifest["compatible_runtimes"][0] == "python3.11"
+    assert verify(zip_path) == []
+
+
+@pytest.mark.parametrize(
+    ("versions", "fault"),
+    [
+        ("3.10", "--interpreters 3.10: not among the compatible runtimes (python3.11, "),
+        ("3.99", "--interpreters 3.99: not among the compatible runtimes"),
+    ],
+)
+def test_interpreters_outside_the_runtimes_fail(tmp_path: Path, versions: str, fault: str) -> None:
+    with pytest.raises(LayerError, match=re.escape(fault)):
+        main(["--output-dir", str(tmp_path), "--interpreters", versions])
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_interpreters_without_a_local_one_fail(tmp_path: Path) -> None:
+    if discover([(3, 14)]):
+        pytest.skip("this machine has a Python 3.14")
+    with pytest.raises(LayerError, match=r"--interpreters 3\.14: no local interpreter found"):
+        main(["--output-dir", str(tmp_path), "--interpreters", "3.11,3.14"])
+
+
+def test_interpreters_must_be_versions(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    with pytest.raises(SystemExit):
+        main(["--output-dir", str(tmp_path), "--interpreters", "3.11,latest"])
+    assert "'latest' is not a Python version such as 3.12" in capsys.readouterr().err
 
 
 def test_a_malformed_source_date_epoch_is_one_clear_error(
@@ -296,6 +404,14 @@ def sha256(data: bytes) -> str:
 
 def build_in_clean_copy(copy: Path, epoch: int, readme_extra: str = "") -> Path:
     """Copy the checkout's files (tracked or new, not ignored) and run ./build_layer.sh there."""
+    copy_checkout(copy)
+    with (copy / "README.md").open("a") as readme:
+        readme.write(readme_extra)
+    return build_copy(copy, {"SOURCE_DATE_EPOCH": str(epoch)}).zip_path
+
+
+def copy_checkout(copy: Path) -> None:
+    """The checkout's files (tracked or new, not ignored), without its git history."""
     listed = subprocess.run(
         ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
         cwd=ROOT,
@@ -306,23 +422,35 @@ def build_in_clean_copy(copy: Path, epoch: int, readme_extra: str = "") -> Path:
         if (ROOT / name).is_file():
             (copy / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(ROOT / name, copy / name)
-    with (copy / "README.md").open("a") as readme:
-        readme.write(readme_extra)
-    # The venv is the same pinned toolchain either way; sharing it keeps the test fast.
-    (copy / ".venv").symlink_to(ROOT / ".venv")
 
-    environment = {**os.environ, "SOURCE_DATE_EPOCH": str(epoch)}
+
+class CopyBuild:
+    """What ./build_layer.sh build did in a copy: the zip, its entries, its stderr."""
+
+    def __init__(self, zip_path: Path, stderr: str) -> None:
+        self.zip_path = zip_path
+        self.stderr = stderr
+        with zipfile.ZipFile(zip_path) as archive:
+            self.entries = {info.filename: archive.read(info) for info in archive.infolist()}
+
+
+def build_copy(copy: Path, env: dict[str, str] | None = None) -> CopyBuild:
+    """Run ./build_layer.sh build in ``copy``, on this checkout's venv."""
+    # The venv is the same pinned toolchain either way; sharing it keeps the test fast.
+    if not (copy / ".venv").is_symlink():
+        (copy / ".venv").symlink_to(ROOT / ".venv")
+
     result = subprocess.run(
         ["./build_layer.sh", "build"],
         cwd=copy,
-        env=environment,
+        env={**os.environ, **(env or {})},
         capture_output=True,
         text=True,
         check=True,
     )
     zip_path = Path(result.stdout.strip())
     assert zip_path == copy / "dist" / f"cached-clients-{PROJECT['version']}.zip"
-    return zip_path
+    return CopyBuild(zip_path, result.stderr)
 
 
 def elf_header(machine: int) -> bytes:

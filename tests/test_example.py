@@ -39,8 +39,26 @@ ACCOUNTS = {
         "name": "search",
         "tier": Decimal("2.5"),
         "owners": {"team": "discovery", "oncall": ["ana", "bo"]},
+        # Sets and binary are what Lambda's JSON encoding of the response cannot take as is.
+        "regions": {"us-east-1", "eu-west-1"},
+        "quotas": {Decimal(50), Decimal("0.5")},
+        "signing_key": b"\x00\xffkey",
     },
     "444444444444": {"account_id": "444444444444", "name": "ledger", "tier": Decimal(3)},
+}
+# What the handler returns for each, as JSON carries it.
+ACCOUNTS_AS_JSON = {
+    "111111111111": {"account_id": "111111111111", "name": "payments", "tier": 1},
+    "333333333333": {
+        "account_id": "333333333333",
+        "name": "search",
+        "tier": 2.5,
+        "owners": {"team": "discovery", "oncall": ["ana", "bo"]},
+        "regions": ["eu-west-1", "us-east-1"],
+        "quotas": [0.5, 50],
+        "signing_key": "AP9rZXk=",
+    },
+    "444444444444": {"account_id": "444444444444", "name": "ledger", "tier": 3},
 }
 MISSING = "999999999999"
 INVOCATIONS = 50
@@ -90,9 +108,7 @@ def test_warm_environment_assumes_once_and_reads_each_key_once(
 def expected_response(key: str) -> dict:
     if key == MISSING:
         return {"account_id": key, "found": False}
-    # JSON as the runtime client writes it: DynamoDB numbers arrive as JSON numbers.
-    account = json.loads(json.dumps(ACCOUNTS[key], default=float))
-    return {"account_id": key, "found": True, "account": account}
+    return {"account_id": key, "found": True, "account": ACCOUNTS_AS_JSON[key]}
 
 
 @pytest.fixture(scope="module")

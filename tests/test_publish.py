@@ -65,7 +65,11 @@ def layer_zip(built_layer, tmp_path: Path) -> Path:
 def description(manifest: dict) -> str:
     """The Description a layer version built from this manifest must carry."""
     cachetools = manifest["distributions"]["cachetools"]
-    return f"cached-clients 1.0.0 with cachetools {cachetools} (sha256 {manifest['sha256'][:12]})"
+    tags = ",".join(sorted(tag.removeprefix("cpython-") for tag in manifest["bytecode"]))
+    return (
+        f"cached-clients 1.0.0 with cachetools {cachetools} "
+        f"(sha256 {manifest['sha256'][:12]}, bytecode {tags})"
+    )
 
 
 def lambda_in(region: str, endpoint: str):
@@ -176,6 +180,48 @@ def test_dry_run_only_reads(moto_endpoint: str, layer_zip: Path, api_calls, caps
         policy_statements(moto_endpoint, 1)
 
 
+def test_a_zip_with_less_bytecode_does_not_replace_the_same_release_with_more(
+    moto_endpoint: str, layer_zip: Path, tmp_path: Path
+) -> None:
+    full = json.loads(layer_zip.with_suffix(".json").read_text())
+    if len(full["bytecode"]) < 2:
+        pytest.skip("one local interpreter only: every build has the same bytecode")
+    built = run_cli("build", "--output-dir", str(tmp_path / "fewer"), "--interpreters", "3.11")
+    assert built.returncode == 0, built
+    fewer = Path(built.stdout.strip())
+    where = ["--region", "us-east-1", "--endpoint-url", moto_endpoint]
+    lost = ", ".join(
+        f"python3.{tag.removeprefix('cpython-3')}" for tag in sorted(full["bytecode"])[1:]
+    )
+
+    first = run_cli("publish", *where, "--zip", str(layer_zip))
+    refused = run_cli("publish", *where, "--zip", str(fewer))
+    forced = run_cli("publish", *where, "--zip", str(fewer), "--allow-less-bytecode")
+    restored = run_cli("publish", *where, "--zip", str(layer_zip))
+
+    assert [run.returncode for run in (first, refused, forced, restored)] == [0, 1, 0, 0]
+    arn = "arn:aws:lambda:us-east-1:123456789012:layer:cached-clients"
+    assert refused.stderr_lines[-1] == (
+        "build_layer.sh publish: error: us-east-1: the zip was built with fewer interpreters "
+        f"than {arn}:1, which has bytecode for {lost} too; build where those are installed, "
+        "or pass --allow-less-bytecode"
+    )
+    assert refused.json()["regions"][0]["status"] == "failed"
+    assert [r.json()["regions"][0]["version"] for r in (first, forced, restored)] == [1, 2, 3]
+
+    client = lambda_in("us-east-1", moto_endpoint)
+    descriptions = [
+        client.get_layer_version(LayerName="cached-clients", VersionNumber=n)["Description"]
+        for n in (1, 2, 3)
+    ]
+    tags = ",".join(tag.removeprefix("cpython-") for tag in sorted(full["bytecode"]))
+    assert [text.rsplit("bytecode ", 1)[1] for text in descriptions] == [
+        f"{tags})",
+        "311)",
+        f"{tags})",
+    ]
+
+
 def stale(built, directory: Path) -> Path:
     """A zip rebuilt after its manifest was written."""
     zip_path = copy_layer(built, directory)
@@ -203,6 +249,35 @@ def outside_python(built, directory: Path) -> Path:
     return zip_path
 
 
+def stale_bytecode(built, directory: Path) -> Path:
+    """A source edited after its bytecode was compiled, with a manifest that matches."""
+    zip_path = copy_layer(built, directory)
+    edited = directory / "edited.zip"
+    with zipfile.ZipFile(zip_path) as old, zipfile.ZipFile(edited, "w") as new:
+        for info in old.infolist():
+            data = old.read(info)
+            if info.filename == "python/cachetools/keys.py":
+                data += b"\n# edited after compiling\n"
+            new.writestr(info, data)
+    edited.replace(zip_path)
+    return rewrite_manifest(zip_path)
+
+
+def rewrite_manifest(zip_path: Path) -> Path:
+    """The manifest beside ``zip_path`` made true to it again."""
+    from layer.manifest import file_records
+
+    records = file_records(zip_path)
+    manifest = {
+        **json.loads(zip_path.with_suffix(".json").read_text()),
+        **digests(zip_path),
+        "files": records,
+        "unzipped_bytes": sum(record["size"] for record in records),
+    }
+    zip_path.with_suffix(".json").write_text(json.dumps(manifest))
+    return zip_path
+
+
 def without_manifest(built, directory: Path) -> Path:
     """A zip with no manifest beside it."""
     zip_path = copy_layer(built, directory)
@@ -222,14 +297,33 @@ def unknown_runtime(built, directory: Path) -> Path:
         (without_manifest, "no manifest for cached-clients-1.0.0.zip; run ./build_layer.sh"),
         (stale, "does not match its manifest (sha256, code_sha256 differ)"),
         (outside_python, "fails verify: "),
+        (stale_bytecode, "python/cachetools/keys.py: bytecode was compiled from different source"),
         (oversized, "over the 50 MiB Lambda takes directly; upload it to S3"),
         (unknown_runtime, "python3.99"),
+        (
+            lambda built, directory: copy_layer(built, directory, compatible_architectures=7),
+            "cached-clients-1.0.0.json: compatible_architectures: 7 is not of type 'array'",
+        ),
+        (
+            lambda built, directory: copy_layer(built, directory, unzipped_bytes="lots"),
+            "cached-clients-1.0.0.json: unzipped_bytes: 'lots' is not of type 'integer'",
+        ),
         (lambda built, directory: directory / "missing.zip", "missing.zip does not exist"),
     ],
-    ids=["no-manifest", "stale-manifest", "fails-verify", "over-50-MiB", "bad-runtime", "no-zip"],
+    ids=[
+        "no-manifest",
+        "stale-manifest",
+        "fails-verify",
+        "stale-bytecode",
+        "over-50-MiB",
+        "bad-runtime",
+        "architectures-not-a-list",
+        "unzipped-bytes-not-a-number",
+        "no-zip",
+    ],
 )
 def test_bad_zip_is_refused_before_any_call(
-    case, built_layer, tmp_path: Path, api_calls, capsys
+    case, built_layer, tmp_path: Path, *, api_calls, capsys, caplog
 ) -> None:
     make, expected = case
     zip_path = make(built_layer, tmp_path)
@@ -239,7 +333,28 @@ def test_bad_zip_is_refused_before_any_call(
     assert code == 1
     error = capsys.readouterr().err
     assert error.startswith("build_layer.sh publish: error: ")
-    assert expected in error
+    # Each problem verify or the manifest check found is a line of its own, logged before.
+    lines = [*error.splitlines(), *(record.getMessage() for record in caplog.records)]
+    assert any(expected in line for line in lines), lines
+    assert api_calls.calls == []
+
+
+def test_every_fault_of_a_manifest_is_a_line_of_its_own(
+    built_layer, tmp_path: Path, api_calls, capsys, caplog
+) -> None:
+    zip_path = copy_layer(built_layer, tmp_path, compatible_architectures=7, unzipped_bytes="x")
+
+    code = main(["publish", "--endpoint-url", "http://127.0.0.1:9", "--zip", str(zip_path)])
+
+    assert code == 1
+    assert [record.getMessage() for record in caplog.records] == [
+        "compatible_architectures: 7 is not of type 'array'",
+        "unzipped_bytes: 'x' is not of type 'integer'",
+    ]
+    assert capsys.readouterr().err == (
+        f"build_layer.sh publish: error: {zip_path.with_suffix('.json')}: 2 problems, "
+        "each on a line above; rebuild it with ./build_layer.sh\n"
+    )
     assert api_calls.calls == []
 
 
@@ -370,4 +485,31 @@ def test_a_failing_region_does_not_stop_the_others(stubbed, layer_zip: Path, cap
     assert reports[1]["shared_with"] == {"public": "present"}
     assert "access denied calling lambda:ListLayerVersions in eu-west-1" in reports[0]["error"]
     assert output.err.count("error:") == 1
+    stubbed.assert_done()
+
+
+@pytest.mark.parametrize(
+    "published",
+    [
+        "cached-clients 0.9.0 with cachetools 8.0.2 "
+        "(sha256 0123456789ab, bytecode 311,312,313,314)",
+        "written by hand",
+    ],
+    ids=["older-release", "not-ours"],
+)
+def test_more_bytecode_in_another_release_does_not_stop_publish(
+    stubbed, layer_zip: Path, capsys, published: str
+) -> None:
+    manifest = json.loads(layer_zip.with_suffix(".json").read_text())
+    east = stubbed["us-east-1"]
+    east.add_response("list_layer_versions", aws_listing(1), None)
+    east.add_response(
+        "get_layer_version", {**layer_version(1, "b2xk"), "Description": published}, None
+    )
+    east.add_response("publish_layer_version", layer_version(2, manifest["code_sha256"]), None)
+
+    code = main(["publish", "--region", "us-east-1", "--zip", str(layer_zip)])
+
+    assert code == 0
+    assert json.loads(capsys.readouterr().out)["regions"][0]["version"] == 2
     stubbed.assert_done()

@@ -1,5 +1,6 @@
 """``build_layer.sh verify``: every fault in a layer zip is found, named and reported."""
 
+import datetime
 import json
 import shutil
 import stat
@@ -13,6 +14,8 @@ from conftest import BuiltLayer
 
 from layer.cli import main as cli
 from layer.errors import LayerError
+from layer.interpreters import discover
+from layer.runtimes import RUNTIMES
 from layer.verify import verify
 
 pytestmark = pytest.mark.layer
@@ -144,6 +147,116 @@ def test_a_manifest_that_disagrees_with_the_zip_is_reported(
     assert any(p.startswith(f"{zip_path.stem}.json: claims python3.10, which is") for p in problems)
 
 
+LABEL = "cached-clients-1.0.0.json"
+NO_EXTENSION = "it holds no compiled extension, so it runs on both"
+MISSING = object()  # a key left out of the manifest
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (
+            {"compatible_architectures": ["sparc"]},
+            ["compatible_architectures[0]: 'sparc' is not one of ['arm64', 'x86_64']"],
+        ),
+        ({"compatible_architectures": 7}, ["compatible_architectures: 7 is not of type 'array'"]),
+        ({"compatible_runtimes": 5}, ["compatible_runtimes: 5 is not of type 'array'"]),
+        (
+            {"compatible_runtimes": "python3.11"},
+            ["compatible_runtimes: 'python3.11' is not of type 'array'"],
+        ),
+        (
+            {"compatible_runtimes": ["python3.11", "python3.99"]},
+            [
+                "compatible_runtimes[1]: 'python3.99' is not one of ['python3.8', 'python3.9', "
+                "'python3.10', 'python3.11', 'python3.12', 'python3.13', 'python3.14']"
+            ],
+        ),
+        ({"name": 5}, ["name: 5 is not of type 'string'"]),
+        (
+            {"distributions": ["cachetools"]},
+            ["distributions: ['cachetools'] is not of type 'object'"],
+        ),
+        ({"unzipped_bytes": "lots"}, ["unzipped_bytes: 'lots' is not of type 'integer'"]),
+        ({"files": None}, ["files: None is not of type 'array'"]),
+        ({"sha256": MISSING}, ["'sha256' is a required property"]),
+        ({"runtimes_as_of": "2026-13-01"}, ["runtimes_as_of: '2026-13-01' is not a 'date'"]),
+        (
+            {"compatible_architectures": ["x86_64"]},
+            [
+                "compatible_architectures says ['x86_64'], the zip implies ['arm64', 'x86_64'] "
+                f"({NO_EXTENSION})"
+            ],
+        ),
+    ],
+    ids=[
+        "unknown-architecture",
+        "architectures-not-a-list",
+        "runtimes-not-a-list",
+        "runtimes-a-string",
+        "unknown-runtime",
+        "name-not-a-string",
+        "distributions-not-an-object",
+        "unzipped-bytes-not-a-number",
+        "files-null",
+        "sha256-missing",
+        "runtimes-as-of-not-a-date",
+        "architectures-not-what-the-zip-implies",
+    ],
+)
+def test_a_malformed_or_wrong_manifest_is_one_line_per_fault(
+    built_layer: BuiltLayer, tmp_path: Path, capsys: pytest.CaptureFixture, change, expected
+) -> None:
+    zip_path = copy_layer(built_layer, tmp_path)
+    manifest = {**built_layer.manifest, **change}
+    manifest = {key: value for key, value in manifest.items() if value is not MISSING}
+    zip_path.with_suffix(".json").write_text(json.dumps(manifest))
+
+    assert cli(["verify", "--no-smoke", str(zip_path)]) == 1
+
+    output = capsys.readouterr()
+    assert output.out.splitlines() == [f"{LABEL}: {line}" for line in expected]
+    assert "Traceback" not in output.err
+
+
+def test_runtimes_are_what_the_build_would_claim_on_its_day(
+    built_layer: BuiltLayer, tmp_path: Path
+) -> None:
+    zip_path = copy_layer(built_layer, tmp_path)
+    claimed = built_layer.manifest["compatible_runtimes"]
+    built_on = datetime.date.fromisoformat(built_layer.manifest["runtimes_as_of"])
+    assert "python3.11" in claimed and built_on < datetime.date(2027, 6, 30)
+
+    def manifest_says(**changes: object) -> list[str]:
+        zip_path.with_suffix(".json").write_text(json.dumps({**built_layer.manifest, **changes}))
+        return verify(zip_path, smoke=False, today=built_on)
+
+    assert manifest_says() == []
+    assert manifest_says(compatible_runtimes=claimed[1:]) == [
+        f"{LABEL}: leaves out python3.11, which the bundled distributions admit and Lambda "
+        f"supports (as of {built_on})"
+    ]
+    assert manifest_says(runtimes_as_of="2027-06-30") == [
+        f"{LABEL}: claims python3.11, which is deprecated or ruled out by the bundled "
+        "distributions' Requires-Python or compiled extensions (as of 2027-06-30)"
+    ]
+    zip_path.with_suffix(".json").write_text(json.dumps(built_layer.manifest))
+    assert verify(zip_path, smoke=False, today=datetime.date(2027, 7, 1)) == [
+        f"{LABEL}: claims python3.11, deprecated since 2027-06-30; rebuild the layer"
+    ]
+
+
+def test_the_bytecode_key_names_the_tags_shipped(built_layer: BuiltLayer, tmp_path: Path) -> None:
+    zip_path = copy_layer(built_layer, tmp_path)
+    shipped = sorted(built_layer.manifest["bytecode"])
+    manifest = {**built_layer.manifest, "bytecode": {"cpython-399": "3.99.0"}}
+    zip_path.with_suffix(".json").write_text(json.dumps(manifest))
+
+    assert verify(zip_path, smoke=False) == [
+        f"{LABEL}: bytecode lists ['cpython-399'], the zip ships bytecode for {shipped}"
+    ]
+
+
 def test_a_missing_manifest_is_a_problem(built_layer: BuiltLayer, tmp_path: Path) -> None:
     lonely = tmp_path / built_layer.zip_path.name
     shutil.copy(built_layer.zip_path, lonely)
@@ -181,16 +294,32 @@ def test_bytecode_the_runtime_cannot_use_is_reported(
 
     assert any(p.startswith(f"{timestamped}: timestamp-based bytecode") for p in problems)
     assert (
-        f"python/cachetools/func.py: compiled from source on {runtime}; "
-        "its shipped bytecode was not usable"
+        "python/cachetools/func.py: compiled from source; no bytecode was shipped for it "
+        f"(on {runtime})"
     ) in problems
+
+
+def test_bytecode_compiled_from_other_source_is_reported(
+    built_layer: BuiltLayer, tmp_path: Path
+) -> None:
+    init = "python/cached_clients/__init__.py"
+
+    def edit_source_only(info: zipfile.ZipInfo, data: bytes) -> list:
+        if info.filename == init:
+            data += b"\nraise ImportError('this source is not what the bytecode runs')\n"
+        return [(info, data)]
+
+    zip_path = rewrite(built_layer, tmp_path, edit_source_only, keep_manifest=False)
+    on = f"(on {', '.join(local_runtimes(built_layer))})"
+
+    assert verify(zip_path) == [f"{init}: bytecode was compiled from different source {on}"]
 
 
 def test_an_import_that_fails_or_pulls_in_boto3_is_reported(
     built_layer: BuiltLayer, tmp_path: Path
 ) -> None:
     broken = {
-        "python/cachetools/func.py": b"raise RuntimeError('broken on purpose')\n",
+        "python/cachetools/func.py": b"raise RuntimeError(f'{__file__} broken on purpose')\n",
         "python/cached_clients/__init__.py": b"import boto3\n__version__ = '1.0.0'\n",
     }
 
@@ -202,10 +331,37 @@ def test_an_import_that_fails_or_pulls_in_boto3_is_reported(
         return [(info, broken.get(info.filename, data))]
 
     problems = verify(rewrite(built_layer, tmp_path, replace, keep_manifest=False))
-    smoke = [p for p in problems if p.startswith("python3.11 (")]
+    on = f"(on {', '.join(local_runtimes(built_layer))})"
 
-    assert any("import cached_clients imported boto3" in p for p in smoke), problems
-    assert any("import cachetools.func failed: RuntimeError: broken on purpose" in p for p in smoke)
+    assert f"import cached_clients imported boto3; the import must stay cheap {on}" in problems
+    # Each runtime imports from a copy of its own: the line names the file where Lambda has it.
+    assert (
+        "import cachetools.func failed: RuntimeError: "
+        f"/opt/python/cachetools/func.py broken on purpose {on}"
+    ) in problems
+
+
+def test_one_import_fault_is_one_line_naming_every_runtime(
+    built_layer: BuiltLayer, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    init = "python/cached_clients/__init__.py"
+
+    def break_init(info: zipfile.ZipInfo, data: bytes) -> list:
+        if info.filename.startswith("python/cached_clients/__pycache__/__init__."):
+            return []
+        if info.filename == init:
+            data += b"\nimport no_such_module_here\n"
+        return [(info, data)]
+
+    zip_path = rewrite(built_layer, tmp_path, break_init, keep_manifest=False)
+    on = f"(on {', '.join(local_runtimes(built_layer))})"
+
+    assert cli(["verify", str(zip_path)]) == 1
+    assert capsys.readouterr().out.splitlines() == [
+        "import cached_clients failed: ModuleNotFoundError: "
+        f"No module named 'no_such_module_here' {on}",
+        f"{init}: compiled from source; no bytecode was shipped for it {on}",
+    ]
 
 
 def test_an_extension_for_the_wrong_platform_is_reported(
@@ -226,6 +382,13 @@ def test_an_extension_for_the_wrong_platform_is_reported(
 
 
 # Helpers
+
+
+def local_runtimes(built_layer: BuiltLayer) -> list[str]:
+    """The runtimes verify imports the layer on: those claimed that have a local interpreter."""
+    claimed = set(built_layer.manifest["compatible_runtimes"])
+    versions = [runtime.version for runtime in RUNTIMES if runtime.name in claimed]
+    return [interpreter.runtime_name for interpreter in discover(versions)]
 
 
 def copy_layer(built_layer: BuiltLayer, directory: Path) -> Path:

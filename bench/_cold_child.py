@@ -1,0 +1,47 @@
+"""One fresh process: import, then the first get_item against moto's server; prints seconds.
+
+Run as ``python _cold_child.py SIDE TABLE KEY_ATTRIBUTE KEY_VALUE`` with the endpoint in
+AWS_ENDPOINT_URL_DYNAMODB, so both sides find moto's server the way boto3 resolves it.
+"""
+
+import sys
+import time
+
+__all__ = ["main"]
+
+
+def _ours(table: str, key: dict) -> object:
+    import cached_clients
+
+    return cached_clients.get_item(table, key)
+
+
+def _seed(table: str, key: dict) -> object:
+    import boto3
+    import cachetools.func
+
+    resource_table = boto3.resource("dynamodb").Table(table)
+
+    @cachetools.func.ttl_cache(maxsize=64, ttl=300)
+    def get_item(value):
+        return resource_table.get_item(Key={attribute: value}).get("Item")
+
+    (attribute,) = key
+    return get_item(key[attribute])
+
+
+def main(argv: list[str]) -> int:
+    """Time one side's import and first call; exit 1 if the item did not come back."""
+    started = time.perf_counter()
+    side, table, attribute, value = argv
+    item = {"ours": _ours, "seed": _seed}[side](table, {attribute: value})
+    elapsed = time.perf_counter() - started
+    if not item:
+        print(f"{side}: no item came back", file=sys.stderr)
+        return 1
+    print(f"{elapsed:.6f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
