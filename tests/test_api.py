@@ -1,5 +1,7 @@
 """stats() and clear() across every cache."""
 
+import threading
+
 import boto3
 import pytest
 
@@ -61,3 +63,24 @@ def test_clear_empties_every_cache_and_the_clients(table, cached, api_calls):
     cached.assume_role(ROLE)
     assert api_calls.count("dynamodb", "GetItem") == 2
     assert api_calls.count("sts", "AssumeRole") == 2
+
+
+def test_a_read_in_flight_during_clear_is_returned_but_not_kept(table, cached, api_calls):
+    held, release, found = threading.Event(), threading.Event(), []
+
+    def hold(**_) -> None:
+        held.set()
+        release.wait(10)
+
+    cached.client("dynamodb").meta.events.register("after-call.dynamodb.GetItem", hold)
+    reader = threading.Thread(target=lambda: found.append(cached.get_item("items", {"pk": "b"})))
+    reader.start()
+    assert held.wait(10)
+    cached.clear()
+    release.set()
+    reader.join(10)
+
+    assert found == [{"pk": "b"}]
+    assert cached.stats() == {name: dict.fromkeys(FIELDS, 0) for name in ("sts", "dynamodb")}
+    assert cached.get_item("items", {"pk": "b"}) == {"pk": "b"}
+    assert api_calls.count("dynamodb", "GetItem") == 2

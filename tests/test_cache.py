@@ -1,7 +1,9 @@
 """The cache core on a fake clock: lifetimes, expiry, budget, LRU, single flight, stats.
 
 The core is the one module tested directly rather than through cached_clients: its clock is
-a constructor parameter, so these tests move time instead of sleeping.
+a constructor parameter, so these tests move time instead of sleeping. Every behaviour a user
+relies on is also tested through the public API (test_jitter, test_dynamodb, test_sts,
+test_api, test_stale_if_error); these pin the core's own edges.
 """
 
 import itertools

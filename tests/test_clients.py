@@ -1,6 +1,7 @@
 """client(): one cached boto3 client per service, region, endpoint and credentials identity."""
 
 import threading
+from decimal import Decimal
 
 import pytest
 
@@ -130,4 +131,17 @@ def test_bad_input_raises_before_any_request(cached, api_calls, arguments, error
     with pytest.raises(error, match=words):
         cached.client(**arguments)
 
+    assert api_calls.count() == 0
+
+
+@pytest.mark.parametrize("duration", [900.0, Decimal(900)], ids=["float", "Decimal"])
+def test_a_duration_equal_to_a_valid_one_is_refused_after_it_too(aws, cached, api_calls, duration):
+    with pytest.raises(TypeError, match="duration_seconds must be an int"):
+        cached.client("s3", role_arn=ROLE, duration_seconds=duration)
+    made = cached.client("s3", role_arn=ROLE, duration_seconds=900)
+
+    with pytest.raises(TypeError, match="duration_seconds must be an int"):
+        cached.client("s3", role_arn=ROLE, duration_seconds=duration)
+
+    assert cached.client("s3", role_arn=ROLE, duration_seconds=900) is made
     assert api_calls.count() == 0

@@ -1,5 +1,6 @@
 """get_item: values as the Table resource gives them, key canonicalization, isolation, errors."""
 
+import enum
 import functools
 import logging
 import threading
@@ -7,6 +8,7 @@ import time
 import tracemalloc
 from decimal import Decimal
 
+import _child
 import boto3
 import pytest
 from boto3.dynamodb.types import Binary
@@ -14,6 +16,7 @@ from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 
 OTHER_ACCOUNT_ROLE = "arn:aws:iam::210987654321:role/reader"
+SAME_ACCOUNT_ROLE = "arn:aws:iam::123456789012:role/reader"
 
 ITEM = {
     "pk": "widget",
@@ -323,6 +326,73 @@ def test_a_shorter_ttl_than_an_entrys_age_goes_upstream(items, cached, api_calls
     assert api_calls.count("dynamodb", "GetItem") == 2
 
 
+def scenario_expiry(clock: _child.Clock) -> dict:
+    """Items read again as the clock moves: the version every read returned. Each read writes
+    a newer version upstream after it, so a version repeated is a hit and a new one a fetch."""
+    from moto import mock_aws
+
+    with mock_aws():
+        table = _table("versions", ("pk", "S"))
+        import cached_clients
+
+        def read(key: str, **options) -> int:
+            found = cached_clients.get_item("versions", {"pk": key}, **options)
+            table.update_item(
+                Key={"pk": key},
+                UpdateExpression="ADD version :one",
+                ExpressionAttributeValues={":one": 1},
+            )
+            return 0 if found is None else int(found["version"])
+
+        def reads(key: str, steps: list[tuple[float, dict]]) -> list[int]:
+            start = clock.now
+            table.put_item(Item={"pk": key, "version": 1})
+            seen = []
+            for offset, options in steps:
+                clock.now = start + offset
+                seen.append(read(key, **options))
+            return seen
+
+        ten = {"ttl": 10}
+        return {
+            # A first entry lives at least half its TTL, a later one nine tenths, none longer.
+            "ttl": reads("ttl", [(0, ten), (4.99, ten), (10, ten), (18.99, ten), (20, ten)]),
+            "shorter": reads("shorter", [(0, {"ttl": 300}), (60, {"ttl": 30}), (60, {"ttl": 300})]),
+            # CACHED_CLIENTS_TTL is 50: ttl=None never gets an entry older than that.
+            "default": reads("default", [(0, {"ttl": 3600}), (49.9, {}), (50, {})]),
+        }
+
+
+def test_an_entry_is_served_until_its_ttl_and_never_older_than_the_ttl_asked_for():
+    outcome = _child.run("test_dynamodb:scenario_expiry", env={"CACHED_CLIENTS_TTL": "50"})
+
+    assert outcome == {"ttl": [1, 1, 3, 3, 5], "shorter": [1, 2, 2], "default": [1, 1, 3]}
+
+
+def test_a_read_finishing_after_a_consistent_read_leaves_the_newer_answer(items, cached):
+    held, release, slow = threading.Event(), threading.Event(), []
+
+    def hold(**_) -> None:
+        if threading.current_thread().name == "slow":
+            held.set()
+            release.wait(10)
+
+    cached.client("dynamodb").meta.events.register("after-call.dynamodb.GetItem", hold)
+    reader = threading.Thread(
+        target=lambda: slow.append(cached.get_item("items", {"pk": "widget"})), name="slow"
+    )
+    reader.start()
+    assert held.wait(10)
+    items.put_item(Item={**ITEM, "status": "retired"})
+    fresh = cached.get_item("items", {"pk": "widget"}, consistent_read=True)
+    release.set()
+    reader.join(10)
+
+    assert slow[0]["status"] == "active"
+    assert fresh["status"] == "retired"
+    assert cached.get_item("items", {"pk": "widget"})["status"] == "retired"
+
+
 def test_caching_disabled_bypasses_the_item_cache(items, cached, api_calls, monkeypatch):
     monkeypatch.setenv("CACHED_CLIENTS_DISABLE", "true")
     cached.clear()
@@ -382,6 +452,47 @@ def test_a_float_key_raises_even_when_an_equal_int_is_cached(aws, cached, api_ca
         cached.get_item("numbers", {"id": 1.0})
     with pytest.raises(TypeError, match="bool"):
         cached.get_item("numbers", {"id": True})
+    assert api_calls.count("dynamodb", "GetItem") == 1
+
+
+@pytest.mark.parametrize("duration", [900.0, Decimal(900)], ids=["float", "Decimal"])
+def test_a_duration_equal_to_a_cached_ones_is_refused_on_the_hit_path_too(
+    items, cached, api_calls, duration
+):
+    def read(seconds):
+        return cached.get_item(
+            "items", {"pk": "widget"}, role_arn=SAME_ACCOUNT_ROLE, duration_seconds=seconds
+        )
+
+    with pytest.raises(TypeError, match="duration_seconds must be an int"):
+        read(duration)
+    assert read(900) == ITEM
+    before, requests = cached.stats(), api_calls.count()
+
+    with pytest.raises(TypeError, match="duration_seconds must be an int"):
+        read(duration)
+
+    assert api_calls.count() == requests
+    assert cached.stats() == before
+
+
+class Field(str, enum.Enum):  # noqa: UP042 - the idiom whose str() is not its value
+    """Names as an application may keep them: str subclasses equal to the name, whose str()
+    is "Field.PK", not "pk"."""
+
+    PK = "pk"
+    NAME = "name"
+    WIDGET = "widget"
+
+
+def test_str_subclasses_name_attributes_and_key_attributes_like_the_equal_str(
+    items, cached, api_calls
+):
+    by_enum = cached.get_item("items", {Field.PK: Field.WIDGET}, attributes=[Field.NAME])
+    by_str = cached.get_item("items", {"pk": "widget"}, attributes=["name"])
+    again = cached.get_item("items", {Field.PK: Field.WIDGET}, attributes=[Field.NAME])
+
+    assert by_enum == by_str == again == {"name": "Widget"}
     assert api_calls.count("dynamodb", "GetItem") == 1
 
 

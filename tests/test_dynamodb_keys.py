@@ -111,3 +111,51 @@ def test_a_validation_error_is_raised_even_where_stale_items_are_allowed(
         )
         _validation_error(cached, "events", {"pk": "a", "sk": "b"})
         stubber.assert_no_pending_responses()
+
+
+# https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Constraints.html
+# A partition key value holds at most 2048 bytes, a sort key value 1024; a string counts
+# its UTF-8 bytes ("é" is two).
+TOO_LONG = {
+    "string over 2048 bytes": {"pk": "x" * 2049},
+    "2050 bytes in 1025 characters": {"pk": "é" * 1025},
+    "binary over 2048 bytes": {"pk": b"x" * 2049},
+    "second value over 2048 bytes": {"pk": "a", "sk": "x" * 2049},
+    "both values over 1024 bytes": {"pk": "x" * 1025, "sk": "y" * 1025},
+    "both over 1024 bytes in 513 characters": {"pk": "é" * 513, "sk": b"y" * 1025},
+}
+
+
+@pytest.mark.usefixtures("events")
+@pytest.mark.parametrize("consistent_read", [False, True], ids=["cached", "consistent"])
+@pytest.mark.parametrize("key", TOO_LONG.values(), ids=TOO_LONG.keys())
+def test_a_key_value_over_dynamodbs_size_limit_raises_before_any_request(
+    cached, api_calls, key, consistent_read
+):
+    cached.get_item("events", {"pk": "a", "sk": "b"})
+    before, requests = cached.stats(), api_calls.count()
+
+    for _ in range(2):
+        with pytest.raises(ValueError, match="DynamoDB's limit"):
+            cached.get_item("events", key, consistent_read=consistent_read)
+
+    assert api_calls.count() == requests
+    assert cached.stats() == before
+
+
+def test_key_values_at_dynamodbs_size_limits_are_read(events, cached, api_calls):
+    widest = [{"pk": "x" * 2048, "sk": "y" * 1024}, {"pk": "é" * 1024, "sk": "é" * 512}]
+    for key in widest:
+        events.put_item(Item={**key, "value": "widest"})
+
+    for key in widest:
+        assert cached.get_item("events", key) == {**key, "value": "widest"}
+    assert api_calls.count("dynamodb", "GetItem") == 2
+
+
+def test_a_long_value_that_may_be_the_partition_key_is_left_to_dynamodb(events, cached, api_calls):
+    # Only the table knows which of the two is the sort key; DynamoDB answers a sort key over
+    # 1024 bytes with a ValidationException, moto with "no item".
+    cached.get_item("events", {"pk": "y" * 1024, "sk": "x" * 2048}, ttl=0)
+
+    assert api_calls.count("dynamodb", "GetItem") == 1

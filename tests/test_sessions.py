@@ -2,6 +2,7 @@
 
 import logging
 import time
+from decimal import Decimal
 
 import boto3
 import pytest
@@ -112,3 +113,16 @@ def test_bad_input_raises_before_any_request(aws, cached, api_calls, arguments, 
         cached.role_session(**arguments)
 
     assert api_calls.count() == 0
+
+
+@pytest.mark.parametrize("duration", [900.0, Decimal(900)], ids=["float", "Decimal"])
+def test_a_duration_equal_to_a_valid_one_is_refused_after_it_too(aws, cached, api_calls, duration):
+    with pytest.raises(TypeError, match="duration_seconds must be an int"):
+        cached.role_session(ROLE, duration_seconds=duration)
+    cached.role_session(ROLE, duration_seconds=900).client("sts").get_caller_identity()
+    requests = api_calls.count()
+
+    with pytest.raises(TypeError, match="duration_seconds must be an int"):
+        cached.role_session(ROLE, duration_seconds=duration)
+
+    assert api_calls.count() == requests

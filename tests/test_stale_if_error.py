@@ -235,6 +235,114 @@ def test_a_role_session_whose_refresh_fails_behaves_the_same():
     assert "sts: refresh failed (ClientError Throttling)" in warning
 
 
+def _hold_assume_role_until(cached, waiters: int) -> None:
+    """Keep the first AssumeRole from being sent until that many callers wait on it."""
+    import time
+
+    def hold(**_) -> None:
+        deadline = time.perf_counter() + 10  # the monotonic clock stands still in here
+        while cached.stats()["sts"]["hits"] < waiters and time.perf_counter() < deadline:
+            time.sleep(0.005)
+
+    cached.client("sts").meta.events.register("before-send.sts.AssumeRole", hold)
+
+
+def scenario_waiters_on_a_failed_refresh(clock: _child.Clock) -> dict:
+    """Ten threads ask at once for credentials past their TTL while STS throttles; then the
+    caches are cleared and the role asked for twice more."""
+    import threading
+
+    sts = _stand_in_sts()
+    import cached_clients
+
+    first = cached_clients.assume_role(ROLE)
+    clock.advance(300.01)
+    sts.error_code, sts.error_status = "Throttling", 400
+    _hold_assume_role_until(cached_clients, waiters=9)
+    barrier, served = threading.Barrier(10), []
+
+    def ask() -> None:
+        barrier.wait(10)
+        served.append(cached_clients.assume_role(ROLE) == first)
+
+    threads = [threading.Thread(target=ask) for _ in range(10)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    calls = len(sts.assume_calls)
+
+    cached_clients.clear()
+    after_clear = [_outcome_of(lambda: cached_clients.assume_role(ROLE)) for _ in range(2)]
+    return {
+        "served": served,
+        "calls": calls,
+        "after_clear": after_clear,
+        "calls_after_clear": len(sts.assume_calls) - calls,
+    }
+
+
+def _outcome_of(function) -> str:
+    from botocore.exceptions import ClientError
+
+    try:
+        function()
+    except ClientError as error:
+        return error.response["Error"]["Code"]
+    return "served"
+
+
+def test_waiters_on_a_failed_refresh_get_the_cached_credentials_and_clear_forgets_them():
+    outcome = _child.run(
+        "test_stale_if_error:scenario_waiters_on_a_failed_refresh", env=ONE_ATTEMPT
+    )
+
+    assert outcome["served"] == [True] * 10
+    assert outcome["calls"] == 2
+    assert outcome["after_clear"] == ["Throttling", "Throttling"]
+    assert outcome["calls_after_clear"] == 2
+
+
+def scenario_backoff_after_a_recovery(clock: _child.Clock) -> dict:
+    """A refresh fails long enough for the backoff to grow, STS recovers, and the refreshed
+    credentials are due again while STS throttles: the waits before each later try."""
+    sts = _stand_in_sts()
+    import cached_clients
+
+    first = cached_clients.assume_role(ROLE)
+    clock.advance(300.01)
+    sts.error_code, sts.error_status = "Throttling", 400
+    cached_clients.assume_role(ROLE)
+    grown = _attempts_while_failing(cached_clients, clock, sts, first, seconds=20)
+
+    sts.error_code = None
+    recovered = first
+    while recovered == first:
+        clock.advance(STEP)
+        recovered = cached_clients.assume_role(ROLE)
+    clock.advance(300.01)
+    sts.error_code = "Throttling"
+    failed_at = clock.now
+    cached_clients.assume_role(ROLE)
+    again = _attempts_while_failing(cached_clients, clock, sts, recovered, seconds=4)
+    return {
+        "failures": 1 + len(grown),
+        "waits": [later - earlier for earlier, later in itertools.pairwise([failed_at, *again])],
+    }
+
+
+def test_a_success_ends_the_backoff_and_the_next_failure_starts_it_afresh():
+    outcome = _child.run("test_stale_if_error:scenario_backoff_after_a_recovery", env=ONE_ATTEMPT)
+
+    # Five failures in a row or more: had the success not ended it, the next wait would be
+    # 16 to 30 s.
+    assert outcome["failures"] >= 5
+    assert len(outcome["waits"]) >= 2, outcome
+    first, second = outcome["waits"][:2]
+    assert 0.5 - 0.001 <= first <= 1 + STEP + 0.001
+    assert 1 - 0.001 <= second <= 2 + STEP + 0.001
+
+
 # Items
 
 

@@ -4,7 +4,10 @@ import datetime
 import logging
 import pickle
 import time
+from decimal import Decimal
+from fractions import Fraction
 
+import _child
 import pytest
 from botocore.exceptions import ClientError
 
@@ -142,6 +145,51 @@ def _wait_until_left(credentials, seconds: float) -> None:
         time.sleep(0.02)
 
 
+def scenario_credential_lifetimes(clock: _child.Clock) -> dict:
+    """Roles assumed, then asked for again at two moments around where their entry should end:
+    whether each second call went to STS."""
+    import os
+
+    from conftest import StsStandIn
+
+    sts = StsStandIn()
+    sts.start()
+    os.environ["AWS_ENDPOINT_URL_STS"] = sts.url
+    import cached_clients
+
+    def refetched(name: str, ttl: float, offsets: tuple[float, float]) -> list[bool]:
+        role, start, seen = f"arn:aws:iam::123456789012:role/{name}", clock.now, []
+        cached_clients.assume_role(role, ttl=ttl)
+        for offset in offsets:
+            clock.now, calls = start + offset, len(sts.assume_calls)
+            cached_clients.assume_role(role, ttl=ttl)
+            seen.append(len(sts.assume_calls) > calls)
+        return seen
+
+    # 3600-second credentials less the 300-second margin leave 3300 s, whatever the TTL.
+    outcome = {
+        "ttl": refetched("ttl", 100, (49.9, 100)),
+        "margin": refetched("margin", 1e5, (3299.5, 3300)),
+    }
+    os.environ["CACHED_CLIENTS_STS_REFRESH_MARGIN"] = "600"
+    cached_clients.clear()
+    outcome["configured margin"] = refetched("configured", 1e5, (2999.5, 3000))
+    sts.lifetime = 900.0  # a margin of 600 s would leave 300 s; half the lifetime leaves 450
+    outcome["half the lifetime"] = refetched("short", 1e5, (449.5, 450))
+    return outcome
+
+
+def test_credentials_live_until_the_ttl_or_the_refresh_margin_whichever_comes_first():
+    outcome = _child.run("test_sts:scenario_credential_lifetimes")
+
+    assert outcome == {
+        "ttl": [False, True],
+        "margin": [False, True],
+        "configured margin": [False, True],
+        "half the lifetime": [False, True],
+    }
+
+
 def test_sts_gets_every_parameter(sts_stand_in, cached):
     cached.assume_role(
         ROLE, session_name="job-7", external_id="partner-42", duration_seconds=900, policy=POLICY
@@ -225,6 +273,27 @@ def test_bad_input_raises_before_any_request(cached, api_calls, arguments, error
 
     with pytest.raises(error, match=words):
         cached.assume_role(**arguments)
+
+    assert api_calls.count() == 1
+    assert cached.stats() == before
+
+
+# Equal to 900 and hashing alike, but not an int: refused whatever was asked for before.
+EQUAL_BUT_NOT_INT = pytest.mark.parametrize(
+    "duration", [900.0, Decimal(900), Fraction(900)], ids=["float", "Decimal", "Fraction"]
+)
+
+
+@EQUAL_BUT_NOT_INT
+@pytest.mark.usefixtures("aws")
+def test_a_duration_equal_to_a_valid_one_is_refused_after_it_too(cached, api_calls, duration):
+    with pytest.raises(TypeError, match="duration_seconds must be an int"):
+        cached.assume_role(ROLE, duration_seconds=duration)
+    cached.assume_role(ROLE, duration_seconds=900)
+    before = cached.stats()
+
+    with pytest.raises(TypeError, match="duration_seconds must be an int"):
+        cached.assume_role(ROLE, duration_seconds=duration)
 
     assert api_calls.count() == 1
     assert cached.stats() == before

@@ -9,7 +9,6 @@ import threading
 from collections.abc import Callable, Hashable
 
 __all__ = [
-    "DEFAULT",
     "after_fork",
     "botocore_session",
     "client_for",
@@ -21,8 +20,8 @@ __all__ = [
 
 logger = logging.getLogger("cached_clients")
 
-DEFAULT = "default"
-"""The first element of the identity of the default credential chain."""
+# The first element of the identity of the default credential chain.
+_DEFAULT = "default"
 
 
 class _State:
@@ -88,7 +87,7 @@ def default_identity() -> tuple:
             if _made.identity is None:
                 credentials = default_session().get_credentials()
                 access_key = None if credentials is None else credentials.access_key
-                _made.identity = (DEFAULT, access_key)
+                _made.identity = (_DEFAULT, access_key)
             identity = _made.identity
     return identity
 
@@ -116,14 +115,13 @@ def client_for(
         return found
 
     with _made.lock:
-        made = _made
-        found = made.clients.get(key)
+        found = _made.clients.get(key)
         if found is None:
-            session = made.sessions.get(identity)
+            session = _made.sessions.get(identity)
             if session is None:
-                session = made.sessions[identity] = session_factory()
+                session = _made.sessions[identity] = session_factory()
             logger.debug("making a %s client for %s", service_name, region_name)
-            found = made.clients[key] = session.client(
+            found = _made.clients[key] = session.client(
                 service_name, region_name=region_name, endpoint_url=endpoint_url
             )
         return found

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable, Hashable
 
 import cachetools
@@ -22,6 +23,14 @@ class Budget(cachetools.LRUCache):
         key, entry = super().popitem()
         self._on_evict(key)
         return key, entry
+
+    def replay(self, touched: deque[Hashable]) -> None:
+        """Mark the keys read since the last replay most recently used, oldest first, and
+        empty the record; keys no longer held are skipped."""
+        for _ in range(len(touched)):
+            key = touched.popleft()
+            if key in self:
+                self[key]  # reading an LRUCache entry marks it most recently used
 
 
 def _entry_size(entry: tuple) -> int:

@@ -12,9 +12,9 @@ from collections.abc import Callable, Hashable
 
 from cached_clients import _config
 from cached_clients._budget import Budget
-from cached_clients._errors import describe
-from cached_clients._flight import Flight, Retry
-from cached_clients._jitter import draw_backoff, draw_lifetime
+from cached_clients._flight import Flight
+from cached_clients._jitter import draw_lifetime
+from cached_clients._stale import StandIns
 
 __all__ = ["MISS", "Cache", "caches", "check_ttl", "register"]
 
@@ -60,10 +60,8 @@ class Cache:
 
     Entries are tuples (value, expires, fetched, size, expires_by_default_ttl) on the
     ``timer`` clock. ``lookup`` reads fresh values without a lock; writes, evictions and
-    flights happen under one lock. ``stale_until(error, value, fetched, expired)`` says until
-    when an expired value may stand in for a refresh that failed with that error (a time on
-    the clock; one in the past means raise); while it stands in, upstream is tried again only
-    after a jittered backoff.
+    flights happen under one lock. ``stale_until`` lets an expired value stand in for a
+    failed refresh (see StandIns).
     """
 
     def __init__(
@@ -80,7 +78,7 @@ class Cache:
         self._max_bytes = max_bytes
         self._sizeof = sizeof
         self._cap = cap
-        self._stale_until = stale_until
+        self._stand_ins = StandIns(name, stale_until)
         self._timer = timer
         self._lock = threading.Lock()
         self._index: dict[Hashable, tuple] = {}
@@ -182,7 +180,7 @@ class Cache:
         self._touched.clear()
         self._hit_offset = next(self._hit_ticks) + 1
         self._flights: dict[Hashable, Flight] = {}
-        self._retries: dict[Hashable, Retry] = {}
+        self._stand_ins.clear()
         self._budget: Budget | None = None
         self._default_ttl = 0.0
         self._misses = 0
@@ -213,8 +211,7 @@ class Cache:
             self._hit()
             return flight
 
-        retry = self._retries.get(key)
-        if retry is not None and now < retry.at and entry is not None:
+        if entry is not None and self._stand_ins.backing_off(key, now):
             self._hit()
             return entry[0]  # the stale value, until the backoff allows another try
         return MISS
@@ -261,30 +258,15 @@ class Cache:
     def _stand_in(self, key: Hashable, error: BaseException, ttl: float) -> object:
         """The expired value to serve in place of a failed refresh, else MISS (under the lock)."""
         entry = self._index.get(key)
-        if entry is None or self._stale_until is None:
+        if entry is None:
             return MISS
 
+        value, fetched = entry[0], entry[2]
+        expired = min(entry[1], fetched + ttl)
         now = self._timer()
-        expired = min(entry[1], entry[2] + ttl)
-        until = self._stale_until(error, entry[0], entry[2], expired)
-        if now >= until:
-            self._retries.pop(key, None)
-            return MISS
-
-        retry = self._retries.get(key)
-        attempt = 1 if retry is None else retry.attempt + 1
-        wait = draw_backoff(attempt)
-        self._retries[key] = Retry(attempt, min(now + wait, until), until)
-        logger.warning(
-            "%s: refresh failed (%s); serving the value that expired %.1f s ago, "
-            "usable for %.1f s more; next try in %.1f s",
-            self.name,
-            describe(error),
-            now - expired,
-            until - now,
-            wait,
-        )
-        return entry[0]
+        if self._stand_ins.admit(key, error, value, fetched=fetched, expired=expired, now=now):
+            return value
+        return MISS
 
     def _end_flight(self, key: Hashable, flight: Flight) -> None:
         if self._flights.get(key) is flight:
@@ -295,7 +277,7 @@ class Cache:
         if old is not None and old[2] > started:
             return  # a fetch that started later has already stored its answer
 
-        self._retries.pop(key, None)
+        self._stand_ins.forget(key)
         # First means no entry held: a key that the budget evicted draws wide again, since a
         # record of every key ever seen would outgrow the budget; its refetch follows traffic,
         # not the burst, so it costs some calls and never brings peers in step.
@@ -322,26 +304,22 @@ class Cache:
 
     def _discard(self, key: Hashable) -> None:
         self._index.pop(key, None)
-        self._retries.pop(key, None)
+        self._stand_ins.forget(key)
         if key in self._budget:
             del self._budget[key]
 
     def _evicted(self, key: Hashable) -> None:
         self._index.pop(key, None)
-        self._retries.pop(key, None)
+        self._stand_ins.forget(key)
         self._evictions += 1
         logger.debug("%s: evicted the least recently used entry to keep the budget", self.name)
 
     def _settle(self) -> None:
         """Replay the hits recorded without a lock into the LRU order (under the lock)."""
-        touched, budget = self._touched, self._budget
-        if budget is None:
-            touched.clear()
-            return
-        for _ in range(len(touched)):
-            key = touched.popleft()
-            if key in budget:
-                budget[key]  # reading an LRUCache entry marks it most recently used
+        if self._budget is None:
+            self._touched.clear()
+        else:
+            self._budget.replay(self._touched)
 
     def _bypass(self, fetch: Callable[[], object]) -> object:
         with self._lock:

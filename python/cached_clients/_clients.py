@@ -11,14 +11,13 @@ _resolved: dict[tuple, Resolved] = {}
 
 
 class Resolved:
-    """A client with the region it was made for and the identity of its credentials."""
+    """A client with the region it was made for."""
 
-    __slots__ = ("client", "identity", "region")
+    __slots__ = ("client", "region")
 
-    def __init__(self, client: object, region: str | None, identity: tuple) -> None:
+    def __init__(self, client: object, region: str | None) -> None:
         self.client = client
         self.region = region
-        self.identity = identity
 
 
 def client(
@@ -46,6 +45,8 @@ def resolve(
 ) -> Resolved:
     """The cached client for these arguments, checked and made on their first use."""
     raw = (service_name, region, endpoint_url, role_arn, *assume_kwargs.items())
+    if assume_kwargs:
+        raw += (type(assume_kwargs.get("duration_seconds")),)  # see _sts.role_scope
     try:
         found = _resolved.get(raw)
     except TypeError:
@@ -87,7 +88,7 @@ def _make(
             return _sessions.session_for(scope)
 
     made = _boto.client_for(identity, factory, service_name, region, endpoint_url)
-    found = Resolved(made, region, identity)
+    found = Resolved(made, region)
     if len(_resolved) < _MAX_RESOLVED:
         _resolved[raw] = found
     return found

@@ -92,6 +92,8 @@ def get_item(
         check_ttl(ttl)
     # The arguments as given, not as resolved: equal arguments always resolve to the same
     # region, endpoint and identity in one process, and a hit then needs one lookup only.
+    # table_name, region and role_arn are checked as a str (or None), which any equal value
+    # passes or fails alike; duration_seconds is checked by type (see _sts.role_scope).
     cache_key = (
         table_name,
         region,
@@ -100,7 +102,10 @@ def get_item(
         None if attributes is None else projection(attributes),
     )
     if assume_kwargs:
-        cache_key += (tuple(sorted(assume_kwargs.items())),)
+        cache_key += (
+            tuple(sorted(assume_kwargs.items())),
+            type(assume_kwargs.get("duration_seconds")),
+        )
 
     if consistent_read is False:
         try:
@@ -111,10 +116,7 @@ def get_item(
             return stored.copy()
     elif consistent_read is not True:
         raise TypeError(f"consistent_read must be a bool, not {type(consistent_read).__name__}")
-
-    scope = _scope(table_name, region, role_arn, assume_kwargs)
-    fetch = functools.partial(_fetch, scope, cache_key[3], cache_key[4], consistent_read)
-    return _ITEMS.load(cache_key, fetch, ttl, refresh=consistent_read).copy()
+    return _read(cache_key, assume_kwargs, ttl, consistent_read)
 
 
 def forget() -> None:
@@ -122,21 +124,37 @@ def forget() -> None:
     _scopes.clear()
 
 
+def _read(
+    cache_key: tuple, assume_kwargs: dict[str, object], ttl: float | None, consistent_read: bool
+) -> dict | None:
+    """The item read upstream (once per key at a time) and stored, after the checks that a
+    hit never needs: a key too long for DynamoDB, or a bad table or role, is never stored."""
+    table_name, region, role_arn, pairs, names = cache_key[:5]
+    _keys.check_key_size(pairs)
+    scope = _scope(table_name, region, role_arn, assume_kwargs)
+
+    fetch = functools.partial(_fetch, scope, pairs, names, consistent_read)
+    return _ITEMS.load(cache_key, fetch, ttl, refresh=consistent_read).copy()
+
+
 def _scope(
     table_name: object, region: object, role_arn: object, assume_kwargs: dict[str, object]
 ) -> _Scope:
     """The checked scope of these arguments, resolved on their first use."""
     raw = (table_name, region, role_arn, *assume_kwargs.items())
+    if assume_kwargs:
+        raw += (type(assume_kwargs.get("duration_seconds")),)  # see _sts.role_scope
     try:
         found = _scopes.get(raw)
     except TypeError:
         found = None
     if found is None:
-        found = _new_scope(table_name, region, role_arn, assume_kwargs)
+        found = _new_scope(raw, table_name, region, role_arn, assume_kwargs)
     return found
 
 
 def _new_scope(
+    raw: tuple,
     table_name: object,
     region: object,
     role_arn: object,
@@ -150,7 +168,7 @@ def _new_scope(
     resolved = _clients.resolve("dynamodb", region, None, role_arn, assume_kwargs)
     found = _Scope(table_name, resolved, role_arn, dict(assume_kwargs))
     if len(_scopes) < _MAX_SCOPES:
-        _scopes[(table_name, region, role_arn, *assume_kwargs.items())] = found
+        _scopes[raw] = found
     return found
 
 

@@ -1,10 +1,10 @@
-"""The cache core's upstream calls: the one in progress per key, and the next after a failure."""
+"""The cache core's single flight: the one upstream call in progress per key."""
 
 from __future__ import annotations
 
 import threading
 
-__all__ = ["Flight", "Retry"]
+__all__ = ["Flight"]
 
 
 class Flight:
@@ -28,18 +28,3 @@ class Flight:
         if self._error is not None:
             raise self._error
         return self._value
-
-
-class Retry:
-    """A key whose refresh failed while its old value stands in: when to try upstream again.
-
-    ``attempt`` counts the failures in a row, ``at`` is the next try and ``until`` the end of
-    the time the old value may stand in, both on the cache's clock.
-    """
-
-    __slots__ = ("at", "attempt", "until")
-
-    def __init__(self, attempt: int, at: float, until: float) -> None:
-        self.attempt = attempt
-        self.at = at
-        self.until = until

@@ -7,7 +7,7 @@ import sys
 from collections.abc import Callable
 from decimal import Decimal
 
-__all__ = ["StoredItem", "deep_size"]
+__all__ = ["StoredItem", "binary_type", "deep_size"]
 
 _sizeof = sys.getsizeof
 _SHARED = frozenset({str, int, bool, bytes, Decimal, type(None)})
@@ -30,7 +30,7 @@ def deep_size(value: object) -> int:
         return _sizeof(value) + sum(deep_size(k) + deep_size(v) for k, v in value.items())
     if kind is list or kind is set or kind is tuple:
         return _sizeof(value) + sum(deep_size(element) for element in value)
-    if kind is _binary():
+    if kind is binary_type():
         return _sizeof(value) + _sizeof(value.value)
     return _sizeof(value)
 
@@ -75,7 +75,7 @@ def _copier(value: object) -> Callable[[object], object] | None:
         return list.copy if all(_copier(element) is None for element in value) else _copy_deep
     if kind is dict:
         return dict.copy if all(_copier(v) is None for v in value.values()) else _copy_deep
-    if kind is _binary():
+    if kind is binary_type():
         return _copy_binary
     return None
 
@@ -90,7 +90,7 @@ def _copy_deep(value: object) -> object:
         return {name: _copy_deep(element) for name, element in value.items()}
     if kind is set:
         return {_copy_deep(element) for element in value}
-    if kind is _binary():
+    if kind is binary_type():
         return _copy_binary(value)
     return value
 
@@ -100,7 +100,8 @@ def _copy_binary(value: object) -> object:
 
 
 @functools.cache
-def _binary() -> type:
+def binary_type() -> type:
+    """boto3's Binary, imported on first use (import cached_clients leaves boto3 alone)."""
     from boto3.dynamodb.types import Binary
 
     return Binary

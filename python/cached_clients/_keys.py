@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
-import functools
 from decimal import Decimal
 
+from cached_clients._items import binary_type
 from cached_clients._numbers import INT_LIMIT, key_number
 
-__all__ = ["canonical_key", "projection", "projection_parameters"]
+__all__ = ["canonical_key", "check_key_size", "projection", "projection_parameters"]
 
+# https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Constraints.html
+# (partition keys and sort keys): a string counts its UTF-8 bytes, binary its bytes.
+_MAX_PARTITION_KEY_BYTES = 2048
+_MAX_SORT_KEY_BYTES = 1024
+
+_MAX_PROJECTIONS = 1024
+
+# The plain str that a str subclass holds, as boto3 sends it: str() of a member of a str-mixin
+# enum is "Field.PK", not "pk".
+_text = str.__str__
 _projections: dict[tuple, tuple[str, ...]] = {}
 
 
@@ -57,6 +67,36 @@ def _plain(name: object, value: object) -> bool:
     return kind is int and abs(value) < INT_LIMIT
 
 
+def check_key_size(pairs: tuple) -> None:
+    """Raise ValueError if DynamoDB would refuse the canonical key for its size.
+
+    Without the table's schema the partition key cannot be told from the sort key, so a value
+    over the partition key's limit is refused, and two values both over the sort key's limit
+    (one of them must be the sort key).
+    """
+    sizes = sorted((_byte_size(value), name) for name, value in pairs)
+    size, name = sizes[-1]
+    if size > _MAX_PARTITION_KEY_BYTES:
+        raise ValueError(
+            f"key[{name!r}] is {size} bytes; DynamoDB's limit for a key value is "
+            f"{_MAX_PARTITION_KEY_BYTES} bytes ({_MAX_SORT_KEY_BYTES} for a sort key)"
+        )
+    if len(sizes) == 2 and sizes[0][0] > _MAX_SORT_KEY_BYTES:
+        raise ValueError(
+            f"key[{sizes[0][1]!r}] and key[{name!r}] are both over {_MAX_SORT_KEY_BYTES} bytes; "
+            f"one of them is the sort key, and DynamoDB's limit for a sort key value is "
+            f"{_MAX_SORT_KEY_BYTES} bytes"
+        )
+
+
+def _byte_size(value: object) -> int:
+    if type(value) is str:
+        return len(value) if value.isascii() else len(value.encode("utf-8", "surrogatepass"))
+    if type(value) is bytes:
+        return len(value)
+    return 0  # a number: 38 digits take at most 21 bytes
+
+
 def projection(attributes: object) -> tuple[str, ...] | None:
     """The attribute names to fetch as a sorted tuple without repeats, or None for all."""
     if attributes is None:
@@ -88,11 +128,16 @@ def projection_parameters(names: tuple[str, ...]) -> dict[str, object]:
 def _checked_key(key: dict) -> tuple:
     pairs = []
     for name, value in key.items():
-        if type(name) is not str or not name:
-            raise TypeError(f"key attribute names must be non-empty strings, not {name!r}")
-        pairs.append((name, _key_value(name, value)))
+        text = name if type(name) is str and name else _key_name(name)
+        pairs.append((text, _key_value(text, value)))
     pairs.sort()
     return tuple(pairs)
+
+
+def _key_name(name: object) -> str:
+    if not isinstance(name, str) or not name:
+        raise TypeError(f"key attribute names must be non-empty strings, not {name!r}")
+    return _text(name)
 
 
 def _key_value(name: str, value: object) -> object:
@@ -103,8 +148,8 @@ def _key_value(name: str, value: object) -> object:
     if isinstance(value, Decimal | int):
         return key_number(name, value)
     if isinstance(value, str):
-        return _non_empty(name, str(value))
-    if isinstance(value, (bytes, bytearray, _binary_type())):
+        return _non_empty(name, _text(value))
+    if isinstance(value, (bytes, bytearray, binary_type())):
         return _non_empty(name, bytes(value))
     raise TypeError(
         f"key[{name!r}] is a {_kind(value)}; key attributes are strings, numbers or binary"
@@ -117,22 +162,17 @@ def _non_empty(name: str, value: str | bytes) -> str | bytes:
     return value
 
 
-@functools.cache
-def _binary_type() -> type:
-    from boto3.dynamodb.types import Binary
-
-    return Binary
-
-
 def _checked_projection(given: tuple) -> tuple[str, ...]:
+    # Remembered under the names as given, so a name equal to one remembered must get the same
+    # answer: any str passes, and a subclass (an enum member) counts as the plain str it holds.
     for name in given:
-        if type(name) is not str or not name:
+        if not isinstance(name, str) or not name:
             raise TypeError(f"attributes must hold non-empty strings, not {name!r}")
     if not given:
         raise ValueError("attributes must name at least one attribute; use None for all")
 
-    names = tuple(sorted(set(given)))
-    if len(_projections) < 1024:
+    names = tuple(sorted({_text(name) for name in given}))
+    if len(_projections) < _MAX_PROJECTIONS:
         _projections[given] = names
     return names
 

@@ -171,7 +171,19 @@ def role_scope(
     region: object = None,
 ) -> RoleScope:
     """The validated scope of these AssumeRole arguments, resolved once and then reused."""
-    raw = (role_arn, session_name, external_id, duration_seconds, policy, region)
+    # Memo keys of AssumeRole arguments hold the type of duration_seconds: 900.0 and
+    # Decimal(900) equal 900 and hash alike, but only the int passes its check, so keyed by
+    # value alone they would find what 900 left. The other arguments are checked as a str
+    # (or None), which any equal value passes or fails alike.
+    raw = (
+        role_arn,
+        session_name,
+        external_id,
+        duration_seconds,
+        policy,
+        region,
+        type(duration_seconds),
+    )
     try:
         found = _scopes.get(raw)
     except TypeError:
@@ -195,7 +207,7 @@ def forget() -> None:
 
 
 def _resolve(raw: tuple) -> RoleScope:
-    role_arn, session_name, external_id, duration_seconds, policy, region = raw
+    role_arn, session_name, external_id, duration_seconds, policy, region, _ = raw
     params = _roles.role_params(
         role_arn,
         session_name=session_name,
