@@ -10,7 +10,7 @@ import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
-__all__ = ["FAKE_ENVIRONMENT", "ROOT", "child_environment", "isolate", "moto_server"]
+__all__ = ["FAKE_ENVIRONMENT", "ROOT", "child_environment", "free_port", "isolate", "moto_server"]
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -44,7 +44,8 @@ def child_environment(**extra: str) -> dict[str, str]:
     return {**os.environ, **extra}
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
@@ -66,7 +67,7 @@ def _wait_until_listening(url: str, process: subprocess.Popen, timeout: float = 
 @contextlib.contextmanager
 def moto_server() -> Iterator[str]:
     """moto's server in its own process on a free port of 127.0.0.1; yields its URL."""
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
     process = subprocess.Popen(
         [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],

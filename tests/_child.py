@@ -40,6 +40,9 @@ class Clock:
 def run(scenario: str, *, env: dict[str, str] | None = None, timeout: float = 120) -> object:
     """Run "module:function" of tests/ in a child interpreter and return what it returned."""
     environment = {**os.environ, **(env or {})}
+    # Scenarios live in test modules, which import conftest, which imports bench._env.
+    search_path = [str(TESTS.parent), environment.get("PYTHONPATH", "")]
+    environment["PYTHONPATH"] = os.pathsep.join(filter(None, search_path))
     finished = subprocess.run(
         [sys.executable, "-c", "import _child; _child.main()", scenario],
         cwd=TESTS,

@@ -2,78 +2,30 @@
 
 import collections
 import json
-import os
-import socket
-import subprocess
-import sys
-import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from bench._env import FAKE_ENVIRONMENT, free_port, isolate
+from bench._env import moto_server as running_moto_server
+
 # Set before anything imports boto3, and inherited by every subprocess a test starts,
-# so no test can reach real AWS or the instance metadata service.
-FAKE_ENVIRONMENT = {
-    "AWS_ACCESS_KEY_ID": "testing",
-    "AWS_SECRET_ACCESS_KEY": "testing",
-    "AWS_SESSION_TOKEN": "testing",
-    "AWS_DEFAULT_REGION": "us-east-1",
-    "AWS_REGION": "us-east-1",
-    "AWS_EC2_METADATA_DISABLED": "true",
-    "AWS_CONFIG_FILE": os.devnull,
-    "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
-}
-for _name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "MOTO_ACCOUNT_ID", "AWS_ENDPOINT_URL"):
-    os.environ.pop(_name, None)
-os.environ.update(FAKE_ENVIRONMENT)
+# so no test can reach real AWS or the instance metadata service. The benchmarks share them.
+isolate()
 
 ROOT = Path(__file__).resolve().parent.parent
 
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def _wait_until_listening(url: str, process: subprocess.Popen, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"moto's server exited with {process.returncode} before listening")
-        try:
-            urllib.request.urlopen(f"{url}/moto-api/", timeout=1).close()
-            return
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError(f"moto's server did not answer on {url} within {timeout:.0f} s")
+# Tests import these from here; the benchmarks own them.
+__all__ = ["FAKE_ENVIRONMENT", "ROOT", "free_port"]
 
 
 @pytest.fixture(scope="session")
 def moto_server() -> Iterator[str]:
     """moto's server in its own process on a free port of 127.0.0.1; yields its URL."""
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    environment = {key: value for key, value in os.environ.items() if key != "MOTO_ACCOUNT_ID"}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-        env=environment,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        _wait_until_listening(url, process)
+    with running_moto_server() as url:
         yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 @pytest.fixture
