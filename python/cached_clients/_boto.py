@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import functools
 import logging
 import os
 import threading
 from collections.abc import Callable, Hashable
+
+from cached_clients._loader import shared_loader
 
 __all__ = [
     "after_fork",
@@ -66,17 +67,11 @@ def botocore_session() -> object:
     import botocore.session
 
     session = botocore.session.get_session()
-    session.register_component("data_loader", _loader())
-    return session
-
-
-@functools.cache
-def _loader() -> object:
     # Parsing a service's model costs tens of milliseconds per session; the files never change
-    # while the process runs, so every session we make shares one loader and its cache.
-    from botocore.loaders import create_loader
-
-    return create_loader()
+    # while the process runs, so every session on the same data path shares one loader.
+    data_path = session.get_config_variable("data_path")
+    session.register_component("data_loader", shared_loader(data_path))
+    return session
 
 
 def default_identity() -> tuple:
