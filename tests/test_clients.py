@@ -1,5 +1,6 @@
 """client(): one cached boto3 client per service, region, endpoint and credentials identity."""
 
+import io
 import json
 import threading
 from decimal import Decimal
@@ -194,3 +195,45 @@ def test_models_on_aws_data_path_come_first_as_in_boto3(aws, cached, monkeypatch
     theirs = boto3.Session().client("dynamodb").meta.service_model
 
     assert ours.documentation == theirs.documentation == "dynamodb as AWS_DATA_PATH has it"
+
+
+_CALLS = {"dynamodb": "list_tables", "sts": "get_caller_identity", "s3": "list_buckets"}
+
+
+def _user_agent(client) -> str:
+    """The User-Agent of the client's next request, but for the m/ list of features used,
+    which says how that request found its credentials (here, or at the client's making)."""
+    sent = []
+    client.meta.events.register(
+        "request-created", lambda request, **_: sent.append(request.headers["User-Agent"])
+    )
+    getattr(client, _CALLS[client.meta.service_model.service_name])()
+    return " ".join(part for part in sent[-1].split() if not part.startswith("m/"))
+
+
+@pytest.mark.parametrize("service", sorted(_CALLS))
+def test_clients_send_the_user_agent_of_boto3s_clients(aws, cached, service):
+    import boto3
+
+    ours = _user_agent(cached.client(service))
+
+    assert ours.startswith("Boto3/")
+    assert ours == _user_agent(boto3.Session().client(service))
+
+
+def test_a_role_client_sends_the_user_agent_of_a_role_sessions_client(aws, cached):
+    ours = _user_agent(cached.client("sts", role_arn=ROLE))
+
+    assert ours == _user_agent(cached.role_session(ROLE).client("sts"))
+
+
+def test_s3_clients_have_boto3s_transfer_methods_after_a_dynamodb_client_too(aws, cached):
+    cached.client("dynamodb")
+    s3 = cached.client("s3")
+    s3.create_bucket(Bucket="transfers")
+
+    s3.upload_fileobj(io.BytesIO(b"payload"), "transfers", "key")
+    received = io.BytesIO()
+    s3.download_fileobj("transfers", "key", received)
+
+    assert received.getvalue() == b"payload"
