@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import functools
 import sys
 from collections.abc import Callable
 from decimal import Decimal
 
-__all__ = ["StoredItem", "binary_type", "deep_size"]
+__all__ = ["StoredItem", "deep_size", "is_binary"]
 
 _sizeof = sys.getsizeof
 _SHARED = frozenset({str, int, bool, bytes, Decimal, type(None)})
@@ -30,7 +29,7 @@ def deep_size(value: object) -> int:
         return _sizeof(value) + sum(deep_size(k) + deep_size(v) for k, v in value.items())
     if kind is list or kind is set or kind is tuple:
         return _sizeof(value) + sum(deep_size(element) for element in value)
-    if kind is binary_type():
+    if kind is _binary_type():
         return _sizeof(value) + _sizeof(value.value)
     return _sizeof(value)
 
@@ -75,7 +74,7 @@ def _copier(value: object) -> Callable[[object], object] | None:
         return list.copy if all(_copier(element) is None for element in value) else _copy_deep
     if kind is dict:
         return dict.copy if all(_copier(v) is None for v in value.values()) else _copy_deep
-    if kind is binary_type():
+    if kind is _binary_type():
         return _copy_binary
     return None
 
@@ -90,7 +89,7 @@ def _copy_deep(value: object) -> object:
         return {name: _copy_deep(element) for name, element in value.items()}
     if kind is set:
         return {_copy_deep(element) for element in value}
-    if kind is binary_type():
+    if kind is _binary_type():
         return _copy_binary(value)
     return value
 
@@ -99,12 +98,18 @@ def _copy_binary(value: object) -> object:
     return type(value)(value.value)
 
 
-@functools.cache
-def binary_type() -> type:
-    """boto3's Binary, imported on first use (import cached_clients leaves boto3 alone)."""
-    from boto3.dynamodb.types import Binary
+def _binary_type() -> type | None:
+    """boto3's Binary, or None while boto3.dynamodb.types is not imported: no value can be a
+    Binary then, and get_item does not import boto3 until an item holds one."""
+    return getattr(sys.modules.get("boto3.dynamodb.types"), "Binary", None)
 
-    return Binary
+
+def is_binary(value: object) -> bool:
+    """Whether the value is bytes, a bytearray or a boto3 Binary (or a subclass of one)."""
+    binary = _binary_type()
+    return isinstance(value, (bytes, bytearray)) or (
+        binary is not None and isinstance(value, binary)
+    )
 
 
 def _nothing() -> None:
