@@ -225,6 +225,52 @@ def test_the_caller_owns_the_result(items, cached):
     )
 
 
+SHAPES = {
+    "list of flat maps": [{"region": "eu", "weight": Decimal(3)}, {"region": "us"}],
+    "list of flat lists": [["a", "b"], [Decimal(1)], []],
+    "list of flat sets": [{"a", "b"}, {Decimal(1)}],
+    "list of binaries": [Binary(b"\x00"), Binary(b"\x01")],
+    "list of one nested map": [{"inner": {"deep": ["x"]}}],
+    "list of maps and strings": ["a", {"b": "c"}, "d"],
+    "list of maps that copy differently": [{"a": ["x"]}, {"b": {"c": "d"}}, {"e": "f"}],
+    "map of flat lists, maps and sets": {"tags": ["a"], "limits": {"max": 5}, "ids": {"i"}},
+    "map of maps of maps": {"a": {"b": {"c": ["d"]}, "e": "f"}, "g": [{"h": "i"}]},
+    "map of binaries": {"raw": Binary(b"\x02"), "blobs": {Binary(b"1"), Binary(b"2")}},
+    "map of many lists": {f"k{index}": [str(index)] for index in range(40)},
+}
+
+
+def _mutate_every_level(value) -> None:
+    """Change every container and binary value in place, innermost first."""
+    if isinstance(value, dict):
+        for element in value.values():
+            _mutate_every_level(element)
+        value["mutated"] = "yes"
+    elif isinstance(value, list):
+        for element in value:
+            _mutate_every_level(element)
+        value.append("mutated")
+    elif isinstance(value, set):
+        for element in value:
+            _mutate_every_level(element)
+        value.add("mutated")
+    elif isinstance(value, Binary):
+        value.value = b"mutated"
+
+
+@pytest.mark.parametrize("shape", sorted(SHAPES))
+def test_the_caller_owns_every_level_of_a_nested_value(items, cached, api_calls, shape):
+    item = {"pk": shape, "value": SHAPES[shape], "name": "x"}
+    items.put_item(Item=item)
+
+    for _ in range(3):  # the miss, then two hits
+        result = cached.get_item("items", {"pk": shape})
+        assert result == item
+        _mutate_every_level(result)
+
+    assert api_calls.count("dynamodb", "GetItem") == 1
+
+
 def test_role_arn_reads_another_accounts_table_through_moto_server(
     moto_endpoint, monkeypatch, cached, api_calls
 ):

@@ -10,6 +10,8 @@ __all__ = ["StoredItem", "deep_size", "is_binary"]
 
 _sizeof = sys.getsizeof
 _SHARED = frozenset({str, int, bool, bytes, Decimal, type(None)})
+# A nested map with more values to copy than this is copied by _copy_deep, without a plan.
+_MAX_PLANNED = 16
 
 
 class StoredItem:
@@ -68,15 +70,49 @@ def _copier(value: object) -> Callable[[object], object] | None:
     kind = type(value)
     if kind in _SHARED:
         return None
+    if kind is list:
+        return _list_copier(value)
+    if kind is dict:
+        return _map_copier(value)
     if kind is set:
         return set.copy if all(_copier(element) is None for element in value) else _copy_deep
-    if kind is list:
-        return list.copy if all(_copier(element) is None for element in value) else _copy_deep
-    if kind is dict:
-        return dict.copy if all(_copier(v) is None for v in value.values()) else _copy_deep
     if kind is _binary_type():
         return _copy_binary
     return None
+
+
+def _list_copier(value: list) -> Callable[[list], list]:
+    copiers = {_copier(element) for element in value}
+    if copiers <= {None}:
+        return list.copy
+    if len(copiers) > 1:
+        return _copy_deep  # a mix: maps beside strings, or maps that copy differently
+
+    # Every element copies alike: a list of flat maps, say, copies each map with dict.copy.
+    (copy,) = copiers
+
+    def copy_each(original: list) -> list:
+        return list(map(copy, original))
+
+    return copy_each
+
+
+def _map_copier(value: dict) -> Callable[[dict], dict]:
+    planned = tuple(
+        (name, copy) for name, element in value.items() if (copy := _copier(element)) is not None
+    )
+    if not planned:
+        return dict.copy
+    if len(planned) > _MAX_PLANNED:
+        return _copy_deep  # a plan this long would hold more than the item's size counts
+
+    def copy_planned(original: dict) -> dict:
+        result = original.copy()
+        for name, copy in planned:
+            result[name] = copy(result[name])
+        return result
+
+    return copy_planned
 
 
 def _copy_deep(value: object) -> object:
