@@ -1,5 +1,7 @@
 """client(): one cached boto3 client per service, region, endpoint and credentials identity."""
 
+import io
+import json
 import threading
 from decimal import Decimal
 
@@ -145,3 +147,93 @@ def test_a_duration_equal_to_a_valid_one_is_refused_after_it_too(aws, cached, ap
 
     assert cached.client("s3", role_arn=ROLE, duration_seconds=900) is made
     assert api_calls.count() == 0
+
+
+@pytest.mark.parametrize("service", ["dynamodb", "s3", "secretsmanager"])
+def test_clients_have_the_models_that_boto3s_clients_have(aws, cached, service):
+    import boto3
+
+    ours = cached.client(service).meta.service_model
+    theirs = boto3.Session().client(service).meta.service_model
+
+    assert ours.operation_names == theirs.operation_names
+    assert ours.shape_names == theirs.shape_names
+    # s3 and secretsmanager have sdk-extras merged into their models: those must be there too.
+    # JSON text compares every member in its order, which dict == OrderedDict would not.
+    assert json.dumps(ours._service_description) == json.dumps(theirs._service_description)
+
+
+@pytest.mark.parametrize(
+    "name", ["no-such-service", "DynamoDB", "dynamodb/2012-08-10", "../data/dynamodb"]
+)
+def test_a_service_botocore_does_not_know_raises_its_unknown_service_error(aws, cached, name):
+    import boto3
+    from botocore.exceptions import UnknownServiceError
+
+    with pytest.raises(UnknownServiceError) as ours:
+        cached.client(name)
+    with pytest.raises(UnknownServiceError) as theirs:
+        boto3.Session().client(name)
+
+    assert str(ours.value) == str(theirs.value)
+    assert "dynamodb" in str(ours.value)
+
+
+def test_models_on_aws_data_path_come_first_as_in_boto3(aws, cached, monkeypatch, tmp_path):
+    import boto3
+    import botocore.loaders
+
+    model = botocore.loaders.Loader().load_service_model("dynamodb", "service-2")
+    model["documentation"] = "dynamodb as AWS_DATA_PATH has it"
+    version = tmp_path / "dynamodb" / model["metadata"]["apiVersion"]
+    version.mkdir(parents=True)
+    (version / "service-2.json").write_text(json.dumps(model), encoding="utf-8")
+    monkeypatch.setenv("AWS_DATA_PATH", str(tmp_path))
+    cached.clear()
+
+    ours = cached.client("dynamodb").meta.service_model
+    theirs = boto3.Session().client("dynamodb").meta.service_model
+
+    assert ours.documentation == theirs.documentation == "dynamodb as AWS_DATA_PATH has it"
+
+
+_CALLS = {"dynamodb": "list_tables", "sts": "get_caller_identity", "s3": "list_buckets"}
+
+
+def _user_agent(client) -> str:
+    """The User-Agent of the client's next request, but for the m/ list of features used,
+    which says how that request found its credentials (here, or at the client's making)."""
+    sent = []
+    client.meta.events.register(
+        "request-created", lambda request, **_: sent.append(request.headers["User-Agent"])
+    )
+    getattr(client, _CALLS[client.meta.service_model.service_name])()
+    return " ".join(part for part in sent[-1].split() if not part.startswith("m/"))
+
+
+@pytest.mark.parametrize("service", sorted(_CALLS))
+def test_clients_send_the_user_agent_of_boto3s_clients(aws, cached, service):
+    import boto3
+
+    ours = _user_agent(cached.client(service))
+
+    assert ours.startswith("Boto3/")
+    assert ours == _user_agent(boto3.Session().client(service))
+
+
+def test_a_role_client_sends_the_user_agent_of_a_role_sessions_client(aws, cached):
+    ours = _user_agent(cached.client("sts", role_arn=ROLE))
+
+    assert ours == _user_agent(cached.role_session(ROLE).client("sts"))
+
+
+def test_s3_clients_have_boto3s_transfer_methods_after_a_dynamodb_client_too(aws, cached):
+    cached.client("dynamodb")
+    s3 = cached.client("s3")
+    s3.create_bucket(Bucket="transfers")
+
+    s3.upload_fileobj(io.BytesIO(b"payload"), "transfers", "key")
+    received = io.BytesIO()
+    s3.download_fileobj("transfers", "key", received)
+
+    assert received.getvalue() == b"payload"

@@ -2,7 +2,10 @@
 
 import enum
 import functools
+import json
 import logging
+import subprocess
+import sys
 import threading
 import time
 import tracemalloc
@@ -220,6 +223,52 @@ def test_the_caller_owns_the_result(items, cached):
     assert cached.get_item("items", {"pk": "widget"}) is not cached.get_item(
         "items", {"pk": "widget"}
     )
+
+
+SHAPES = {
+    "list of flat maps": [{"region": "eu", "weight": Decimal(3)}, {"region": "us"}],
+    "list of flat lists": [["a", "b"], [Decimal(1)], []],
+    "list of flat sets": [{"a", "b"}, {Decimal(1)}],
+    "list of binaries": [Binary(b"\x00"), Binary(b"\x01")],
+    "list of one nested map": [{"inner": {"deep": ["x"]}}],
+    "list of maps and strings": ["a", {"b": "c"}, "d"],
+    "list of maps that copy differently": [{"a": ["x"]}, {"b": {"c": "d"}}, {"e": "f"}],
+    "map of flat lists, maps and sets": {"tags": ["a"], "limits": {"max": 5}, "ids": {"i"}},
+    "map of maps of maps": {"a": {"b": {"c": ["d"]}, "e": "f"}, "g": [{"h": "i"}]},
+    "map of binaries": {"raw": Binary(b"\x02"), "blobs": {Binary(b"1"), Binary(b"2")}},
+    "map of many lists": {f"k{index}": [str(index)] for index in range(40)},
+}
+
+
+def _mutate_every_level(value) -> None:
+    """Change every container and binary value in place, innermost first."""
+    if isinstance(value, dict):
+        for element in value.values():
+            _mutate_every_level(element)
+        value["mutated"] = "yes"
+    elif isinstance(value, list):
+        for element in value:
+            _mutate_every_level(element)
+        value.append("mutated")
+    elif isinstance(value, set):
+        for element in value:
+            _mutate_every_level(element)
+        value.add("mutated")
+    elif isinstance(value, Binary):
+        value.value = b"mutated"
+
+
+@pytest.mark.parametrize("shape", sorted(SHAPES))
+def test_the_caller_owns_every_level_of_a_nested_value(items, cached, api_calls, shape):
+    item = {"pk": shape, "value": SHAPES[shape], "name": "x"}
+    items.put_item(Item=item)
+
+    for _ in range(3):  # the miss, then two hits
+        result = cached.get_item("items", {"pk": shape})
+        assert result == item
+        _mutate_every_level(result)
+
+    assert api_calls.count("dynamodb", "GetItem") == 1
 
 
 def test_role_arn_reads_another_accounts_table_through_moto_server(
@@ -571,3 +620,65 @@ def test_an_item_larger_than_the_budget_is_returned_not_kept(
     assert api_calls.count("dynamodb", "GetItem") == 2
     assert cached.stats()["dynamodb"]["entries"] == 0
     assert any("exceeds the budget" in record.getMessage() for record in caplog.records)
+
+
+_WITHOUT_BOTO3 = """
+import json, sys
+import cached_clients
+
+sent = []
+cached_clients.client("dynamodb").meta.events.register(
+    "request-created", lambda request, **_: sent.append(request.headers["User-Agent"])
+)
+plain = cached_clients.get_item("items", {"pk": "plain"})
+as_role = cached_clients.get_item("items", {"pk": "plain"}, role_arn=sys.argv[1])
+cached_clients.assume_role(sys.argv[1], session_name="another")
+before = sorted(name for name in sys.modules if name.split(".")[0] == "boto3")
+
+widget = cached_clients.get_item("items", {"pk": "widget"})
+import boto3
+from boto3.dynamodb.types import Binary
+
+theirs = []
+client = boto3.client("dynamodb")
+client.meta.events.register(
+    "request-created", lambda request, **_: theirs.append(request.headers["User-Agent"])
+)
+client.get_item(TableName="items", Key={"pk": {"S": "plain"}})
+print(json.dumps({
+    "boto3_before_binary": before,
+    "plain": plain == as_role == {"pk": "plain", "n": 1, "tags": ["a"], "on": True},
+    "binary": type(widget["raw"]) is Binary and all(type(b) is Binary for b in widget["blobs"]),
+    # Leaving out m/, the features a request used (how it found its credentials, say).
+    "user_agents": [
+        " ".join(part for part in agent.split() if not part.startswith("m/"))
+        for agent in (sent[0], theirs[0])
+    ],
+}))
+"""
+
+
+def test_get_item_imports_no_boto3_until_an_item_holds_a_binary(moto_endpoint, monkeypatch):
+    monkeypatch.setenv("AWS_ENDPOINT_URL", moto_endpoint)
+    table = boto3.resource("dynamodb", endpoint_url=moto_endpoint).create_table(
+        TableName="items",
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    table.put_item(Item={"pk": "plain", "n": 1, "tags": ["a"], "on": True})
+    table.put_item(Item=ITEM)
+
+    finished = subprocess.run(
+        [sys.executable, "-c", _WITHOUT_BOTO3, SAME_ACCOUNT_ROLE],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    seen = json.loads(finished.stdout)
+
+    assert seen["boto3_before_binary"] == []
+    assert seen["plain"] and seen["binary"]
+    ours, boto3s = seen["user_agents"]
+    assert ours.startswith("Boto3/") and ours == boto3s

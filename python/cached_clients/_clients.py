@@ -85,7 +85,7 @@ def _make(
         identity = ("role", scope.key)
 
         def factory() -> object:
-            return _sessions.session_for(scope)
+            return _sessions.botocore_session_for(scope)
 
     made = _boto.client_for(identity, factory, service_name, region, endpoint_url)
     found = Resolved(made, region)

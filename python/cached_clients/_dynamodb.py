@@ -6,11 +6,12 @@ import functools
 import math
 import re
 
-from cached_clients import _clients, _config, _keys, _numbers
+from cached_clients import _clients, _config, _keys
 from cached_clients._cache import MISS, Cache, check_ttl, register
 from cached_clients._errors import transient
 from cached_clients._items import StoredItem, deep_size
 from cached_clients._keys import canonical_key, projection
+from cached_clients._wire import key_attribute, read_item
 
 __all__ = ["forget", "get_item"]
 
@@ -175,10 +176,9 @@ def _new_scope(
 def _fetch(
     scope: _Scope, pairs: tuple, names: tuple[str, ...] | None, consistent_read: bool
 ) -> StoredItem:
-    serialize = _serializer().serialize
     request = {
         "TableName": scope.table_name,
-        "Key": {name: serialize(value) for name, value in pairs},
+        "Key": {name: key_attribute(value) for name, value in pairs},
     }
     if names is not None:
         request.update(_keys.projection_parameters(names))
@@ -186,14 +186,4 @@ def _fetch(
         request["ConsistentRead"] = True
 
     item = scope.client().get_item(**request).get("Item")
-    if item is None:
-        return StoredItem(None)
-    deserialize = _numbers.deserializer().deserialize
-    return StoredItem({name: deserialize(value) for name, value in item.items()})
-
-
-@functools.cache
-def _serializer() -> object:
-    from boto3.dynamodb.types import TypeSerializer
-
-    return TypeSerializer()
+    return StoredItem(None if item is None else read_item(item))

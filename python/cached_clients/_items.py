@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-import functools
 import sys
 from collections.abc import Callable
 from decimal import Decimal
 
-__all__ = ["StoredItem", "binary_type", "deep_size"]
+__all__ = ["StoredItem", "deep_size", "is_binary"]
 
 _sizeof = sys.getsizeof
 _SHARED = frozenset({str, int, bool, bytes, Decimal, type(None)})
+# A nested map with more values to copy than this is copied by _copy_deep, without a plan.
+_MAX_PLANNED = 16
 
 
 class StoredItem:
@@ -30,7 +31,7 @@ def deep_size(value: object) -> int:
         return _sizeof(value) + sum(deep_size(k) + deep_size(v) for k, v in value.items())
     if kind is list or kind is set or kind is tuple:
         return _sizeof(value) + sum(deep_size(element) for element in value)
-    if kind is binary_type():
+    if kind is _binary_type():
         return _sizeof(value) + _sizeof(value.value)
     return _sizeof(value)
 
@@ -69,15 +70,49 @@ def _copier(value: object) -> Callable[[object], object] | None:
     kind = type(value)
     if kind in _SHARED:
         return None
+    if kind is list:
+        return _list_copier(value)
+    if kind is dict:
+        return _map_copier(value)
     if kind is set:
         return set.copy if all(_copier(element) is None for element in value) else _copy_deep
-    if kind is list:
-        return list.copy if all(_copier(element) is None for element in value) else _copy_deep
-    if kind is dict:
-        return dict.copy if all(_copier(v) is None for v in value.values()) else _copy_deep
-    if kind is binary_type():
+    if kind is _binary_type():
         return _copy_binary
     return None
+
+
+def _list_copier(value: list) -> Callable[[list], list]:
+    copiers = {_copier(element) for element in value}
+    if copiers <= {None}:
+        return list.copy
+    if len(copiers) > 1:
+        return _copy_deep  # a mix: maps beside strings, or maps that copy differently
+
+    # Every element copies alike: a list of flat maps, say, copies each map with dict.copy.
+    (copy,) = copiers
+
+    def copy_each(original: list) -> list:
+        return list(map(copy, original))
+
+    return copy_each
+
+
+def _map_copier(value: dict) -> Callable[[dict], dict]:
+    planned = tuple(
+        (name, copy) for name, element in value.items() if (copy := _copier(element)) is not None
+    )
+    if not planned:
+        return dict.copy
+    if len(planned) > _MAX_PLANNED:
+        return _copy_deep  # a plan this long would hold more than the item's size counts
+
+    def copy_planned(original: dict) -> dict:
+        result = original.copy()
+        for name, copy in planned:
+            result[name] = copy(result[name])
+        return result
+
+    return copy_planned
 
 
 def _copy_deep(value: object) -> object:
@@ -90,7 +125,7 @@ def _copy_deep(value: object) -> object:
         return {name: _copy_deep(element) for name, element in value.items()}
     if kind is set:
         return {_copy_deep(element) for element in value}
-    if kind is binary_type():
+    if kind is _binary_type():
         return _copy_binary(value)
     return value
 
@@ -99,12 +134,18 @@ def _copy_binary(value: object) -> object:
     return type(value)(value.value)
 
 
-@functools.cache
-def binary_type() -> type:
-    """boto3's Binary, imported on first use (import cached_clients leaves boto3 alone)."""
-    from boto3.dynamodb.types import Binary
+def _binary_type() -> type | None:
+    """boto3's Binary, or None while boto3.dynamodb.types is not imported: no value can be a
+    Binary then, and get_item does not import boto3 until an item holds one."""
+    return getattr(sys.modules.get("boto3.dynamodb.types"), "Binary", None)
 
-    return Binary
+
+def is_binary(value: object) -> bool:
+    """Whether the value is bytes, a bytearray or a boto3 Binary (or a subclass of one)."""
+    binary = _binary_type()
+    return isinstance(value, (bytes, bytearray)) or (
+        binary is not None and isinstance(value, binary)
+    )
 
 
 def _nothing() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from cached_clients._items import binary_type
+from cached_clients._items import is_binary
 from cached_clients._numbers import INT_LIMIT, key_number
 
 __all__ = ["canonical_key", "check_key_size", "projection", "projection_parameters"]
@@ -149,7 +149,7 @@ def _key_value(name: str, value: object) -> object:
         return key_number(name, value)
     if isinstance(value, str):
         return _non_empty(name, _text(value))
-    if isinstance(value, (bytes, bytearray, binary_type())):
+    if is_binary(value):
         return _non_empty(name, bytes(value))
     raise TypeError(
         f"key[{name!r}] is a {_kind(value)}; key attributes are strings, numbers or binary"

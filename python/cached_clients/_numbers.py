@@ -4,10 +4,9 @@ read back, even one that DynamoDB writes out in more digits than boto3 accepts."
 from __future__ import annotations
 
 import decimal
-import functools
 from decimal import Decimal
 
-__all__ = ["INT_LIMIT", "deserializer", "key_number"]
+__all__ = ["INT_LIMIT", "key_number", "read_number", "write_number"]
 
 INT_LIMIT = 10**38
 """Every int strictly between -INT_LIMIT and INT_LIMIT is already a canonical key number."""
@@ -20,6 +19,14 @@ _MIN_ADJUSTED, _MAX_ADJUSTED = -130, 125
 # Normalizing in this context strips trailing zeros; it raises when a significant digit
 # would be lost.
 _EXACT = decimal.Context(prec=_DIGITS, Emax=999_999, Emin=-999_999, traps=[decimal.Inexact])
+
+# boto3's DYNAMODB_CONTEXT (boto3.dynamodb.types), which its serializer and deserializer use.
+_DYNAMODB = decimal.Context(
+    Emin=-128,
+    Emax=126,
+    prec=_DIGITS,
+    traps=[decimal.Clamped, decimal.Overflow, decimal.Inexact, decimal.Rounded, decimal.Underflow],
+)
 
 # Equal numbers have one canonical form and one verdict, so a number's form is remembered under
 # any number equal to it: a warm call with a Decimal key then costs one dict lookup.
@@ -64,20 +71,18 @@ def _canonical(name: str, value: int | Decimal) -> int | Decimal:
     return normalized
 
 
-@functools.cache
-def deserializer() -> object:
-    """A boto3 TypeDeserializer that also reads numbers written out in more than 38 digits."""
-    from boto3.dynamodb.types import DYNAMODB_CONTEXT, TypeDeserializer
+def read_number(text: str) -> Decimal:
+    """A number as DynamoDB writes it, as boto3's TypeDeserializer reads it; and one that is
+    exact but written out in more than 38 digits, in full."""
+    try:
+        return _DYNAMODB.create_decimal(text)
+    except decimal.Rounded:
+        # DynamoDB answers 1E+100 as "1" and 100 zeros; boto3's 38-digit context refuses that
+        # although only zeros are rounded away.
+        return Decimal(text).normalize(_EXACT)
 
-    class Deserializer(TypeDeserializer):
-        """boto3's deserializer, with numbers that are exact but long read back in full."""
 
-        def _deserialize_n(self, value: str) -> Decimal:
-            try:
-                return DYNAMODB_CONTEXT.create_decimal(value)
-            except decimal.Rounded:
-                # DynamoDB answers 1E+100 as "1" and 100 zeros; boto3's 38-digit context
-                # refuses that although only zeros are rounded away.
-                return Decimal(value).normalize(_EXACT)
-
-    return Deserializer()
+def write_number(value: int | Decimal) -> str:
+    """A canonical key number as boto3's TypeSerializer writes it (its context's signals
+    raise as they do there)."""
+    return str(_DYNAMODB.create_decimal(value))

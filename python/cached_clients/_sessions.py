@@ -7,7 +7,7 @@ import functools
 from cached_clients import _boto, _sts
 from cached_clients._cache import check_ttl
 
-__all__ = ["role_session", "session_for"]
+__all__ = ["botocore_session_for", "role_session", "session_for"]
 
 METHOD = "cached-clients-assume-role"
 TYPE_CHECKING = False
@@ -46,15 +46,22 @@ def role_session(
 def session_for(scope: _sts.RoleScope, ttl: float | None = None) -> boto3.Session:
     """A boto3.Session whose refreshable credentials are fed from the scope's cached entry."""
     import boto3
+
+    return boto3.Session(botocore_session=botocore_session_for(scope, ttl))
+
+
+def botocore_session_for(scope: _sts.RoleScope, ttl: float | None = None) -> object:
+    """A botocore session, set up as session_for's is, whose refreshable credentials are fed
+    from the scope's cached entry."""
     import botocore.credentials
 
     credentials = _credentials_class()(scope, ttl)
     provider = _provider_class()(credentials)
-    botocore_session = _boto.botocore_session()
-    botocore_session.register_component(
+    session = _boto.botocore_session(scope.region)
+    session.register_component(
         "credential_provider", botocore.credentials.CredentialResolver([provider])
     )
-    return boto3.Session(botocore_session=botocore_session, region_name=scope.region)
+    return session
 
 
 @functools.cache
