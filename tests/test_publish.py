@@ -285,6 +285,14 @@ def without_manifest(built, directory: Path) -> Path:
     return zip_path
 
 
+def a_directory(built, directory: Path) -> Path:
+    """A directory where the zip should be, named like one."""
+    zip_path = copy_layer(built, directory)
+    zip_path.unlink()
+    zip_path.mkdir()
+    return zip_path
+
+
 def unknown_runtime(built, directory: Path) -> Path:
     """A manifest claiming a runtime Lambda does not have."""
     runtimes = [*built.manifest["compatible_runtimes"], "python3.99"]
@@ -309,6 +317,7 @@ def unknown_runtime(built, directory: Path) -> Path:
             "cached-clients-1.0.0.json: unzipped_bytes: 'lots' is not of type 'integer'",
         ),
         (lambda built, directory: directory / "missing.zip", "missing.zip does not exist"),
+        (a_directory, "cached-clients-1.0.0.zip is not a file; pass the zip"),
     ],
     ids=[
         "no-manifest",
@@ -320,6 +329,7 @@ def unknown_runtime(built, directory: Path) -> Path:
         "architectures-not-a-list",
         "unzipped-bytes-not-a-number",
         "no-zip",
+        "zip-is-a-directory",
     ],
 )
 def test_bad_zip_is_refused_before_any_call(
@@ -354,6 +364,29 @@ def test_every_fault_of_a_manifest_is_a_line_of_its_own(
     assert capsys.readouterr().err == (
         f"build_layer.sh publish: error: {zip_path.with_suffix('.json')}: 2 problems, "
         "each on a line above; rebuild it with ./build_layer.sh\n"
+    )
+    assert api_calls.calls == []
+
+
+def test_an_unreadable_zip_is_one_line(
+    layer_zip: Path, monkeypatch: pytest.MonkeyPatch, api_calls, capsys
+) -> None:
+    # As root a mode of 000 reads fine, so the refusal the OS would give is raised here.
+    read_bytes = Path.read_bytes
+
+    def refuse(path: Path) -> bytes:
+        if path == layer_zip:
+            raise PermissionError(13, "Permission denied", str(path))
+        return read_bytes(path)
+
+    monkeypatch.setattr(Path, "read_bytes", refuse)
+
+    code = main(["publish", "--endpoint-url", "http://127.0.0.1:9", "--zip", str(layer_zip)])
+
+    assert code == 1
+    assert capsys.readouterr().err == (
+        f"build_layer.sh publish: error: {layer_zip} cannot be read (Permission denied); "
+        "check its permissions or build it again\n"
     )
     assert api_calls.calls == []
 
