@@ -52,11 +52,9 @@ ADVICE = [
         "fix AWS_PROFILE or add that profile to ~/.aws/config",
     ),
     (
-        (
-            botocore.exceptions.EndpointConnectionError,
-            botocore.exceptions.ConnectTimeoutError,
-            botocore.exceptions.ReadTimeoutError,
-        ),
+        # Every failure to connect or to talk HTTP: refused, timed out, TLS, proxy, or a
+        # scheme botocore cannot speak (--endpoint-url ftp://...).
+        (botocore.exceptions.ConnectionError, botocore.exceptions.HTTPClientError),
         "check the network, the region and --endpoint-url",
     ),
     (
