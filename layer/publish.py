@@ -10,14 +10,14 @@ from pathlib import Path
 
 from botocore.exceptions import ClientError
 
-from layer import _artifact, _description, aws
+from layer import _arns, _artifact, _description, aws
 from layer._sharing import Share, ensure_shared, parse_share
 from layer.errors import LayerError
 
 __all__ = ["main"]
 
 LAYER_NAME = re.compile(r"[A-Za-z0-9_-]{1,140}")
-REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-\d+")
+REGION = re.compile(_arns.REGION)
 
 logger = logging.getLogger(__name__)
 

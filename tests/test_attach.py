@@ -300,6 +300,24 @@ def test_conflict_on_first_update_is_retried_then_waited_for(
     stubbed.stubber.assert_no_pending_responses()
 
 
+def test_a_sovereign_cloud_function_takes_a_layer_of_its_region(
+    stubbed: StubbedLambda, capsys
+) -> None:
+    prefix = "arn:aws-eusc:lambda:eusc-de-east-1:123456789012"
+    new, function = f"{prefix}:layer:{LAYER}:5", f"{prefix}:function:f"
+    stubbed.layer_version(new)
+    stubbed.stubber.add_response(
+        "get_function_configuration", {"FunctionName": "f"}, {"FunctionName": function}
+    )
+
+    code = main(["attach", "--layer-arn", new, "--function", function, "--dry-run"])
+
+    assert code == 0, capsys.readouterr().err
+    report = json.loads(capsys.readouterr().out)["functions"][0]
+    assert (report["status"], report["after"]) == ("would-update", [new])
+    stubbed.stubber.assert_no_pending_responses()
+
+
 def test_failed_update_is_reported_with_its_reason(stubbed: StubbedLambda, capsys) -> None:
     new = f"{ARN_PREFIX}:layer:{LAYER}:5"
     reason = "The layer version is too large."

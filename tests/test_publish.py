@@ -452,6 +452,20 @@ def layer_version(version: int, code_sha256: str) -> dict:
     return {"LayerVersionArn": arn, "Version": version, "Content": {"CodeSha256": code_sha256}}
 
 
+def test_a_region_of_the_european_sovereign_cloud_is_a_region(
+    stubbed, layer_zip: Path, capsys
+) -> None:
+    region = "eusc-de-east-1"
+    stubbed[region].add_response("list_layer_versions", {"LayerVersions": []}, None)
+
+    code = main(["publish", "--region", region, "--zip", str(layer_zip), "--dry-run"])
+
+    assert code == 0, capsys.readouterr().err
+    report = json.loads(capsys.readouterr().out)["regions"][0]
+    assert (report["region"], report["status"]) == (region, "would-publish")
+    stubbed.assert_done()
+
+
 def test_code_sha256_is_read_with_get_layer_version(stubbed, layer_zip: Path, capsys) -> None:
     zip_path = layer_zip
     manifest = json.loads(zip_path.with_suffix(".json").read_text())
