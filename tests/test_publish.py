@@ -4,12 +4,13 @@ import base64
 import hashlib
 import json
 import shutil
+import subprocess
 import zipfile
 from pathlib import Path
 
 import boto3
 import pytest
-from _cli import run_cli
+from _cli import ROOT, run_cli
 from botocore.stub import Stubber
 
 from layer import aws
@@ -389,6 +390,22 @@ def test_an_unreadable_zip_is_one_line(
         "check its permissions or build it again\n"
     )
     assert api_calls.calls == []
+
+
+def test_a_relative_zip_is_found_from_the_callers_directory(
+    moto_endpoint: str, layer_zip: Path
+) -> None:
+    # A package named like the tooling's, in the caller's directory, must not be run instead.
+    (layer_zip.parent / "layer").mkdir()
+    (layer_zip.parent / "layer" / "__init__.py").write_text("raise SystemExit('not ours')\n")
+    ran = subprocess.run(
+        [str(ROOT / "build_layer.sh"), "publish", "--zip", layer_zip.name, "--dry-run",
+         "--region", "us-east-1", "--endpoint-url", moto_endpoint],
+        cwd=layer_zip.parent, capture_output=True, text=True, timeout=180, check=False,
+    )  # fmt: skip
+
+    assert ran.returncode == 0, ran.stderr
+    assert json.loads(ran.stdout)["regions"][0]["status"] == "would-publish"
 
 
 def test_bad_arguments_are_refused_before_any_call(layer_zip: Path, api_calls, capsys) -> None:
