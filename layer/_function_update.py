@@ -58,6 +58,7 @@ def update_layers(client, function: str, target: LayerVersionArn, *, dry_run: bo
 
         if after == before:
             return {**report, "status": "unchanged"}
+        _check_zip_package(config)
         _check_limit(name, before, after)
         if dry_run:
             return {**report, "status": "would-update"}
@@ -72,6 +73,16 @@ def update_layers(client, function: str, target: LayerVersionArn, *, dry_run: bo
 def _read(client, function: str, region: str) -> dict:
     with aws.translated(f"function {function!r}", region):
         return client.get_function_configuration(FunctionName=function)
+
+
+def _check_zip_package(config: dict) -> None:
+    """Refuse a container image function: Lambda takes layers only on .zip packages."""
+    # https://docs.aws.amazon.com/lambda/latest/dg/chapter-layers.html (moto takes them anyway)
+    if config.get("PackageType") == "Image":
+        raise LayerError(
+            f"function {config['FunctionName']} is a container image, and Lambda adds layers "
+            "only to .zip functions; copy the layer's python/ into the image's /opt instead"
+        )
 
 
 def _check_limit(name: str, before: list[str], after: list[str]) -> None:

@@ -69,6 +69,15 @@ class Account:
         )
         return created["FunctionArn"]
 
+    def image_function(self, name: str) -> None:
+        """Create a container image function (moto never pulls the image)."""
+        self.client.create_function(
+            FunctionName=name,
+            Role=self.role,
+            PackageType="Image",
+            Code={"ImageUri": "123456789012.dkr.ecr.us-east-1.amazonaws.com/fn:1"},
+        )
+
     def layers(self, name: str) -> list[str]:
         """The function's layer ARNs, in order, as Lambda reports them now."""
         config = self.client.get_function_configuration(FunctionName=name)
@@ -128,26 +137,32 @@ def test_a_sixth_layer_is_refused_and_other_functions_still_move(account: Accoun
     ours = account.publish(LAYER, 2)
     account.function("full", others)
     account.function("fine", [ours[0]])
+    account.image_function("image")
 
     ran = run_cli(
         "attach", "--layer-arn", ours[1], "--endpoint-url", account.endpoint,
-        "--function", "full", "--function", "missing", "--function", "fine",
+        "--function", "full", "--function", "missing", "--function", "image",
+        "--function", "fine",
     )  # fmt: skip
 
     assert ran.returncode == 1, ran
     assert "Traceback" not in ran.stderr
     errors = [line for line in ran.stderr_lines if "error:" in line]
-    assert len(errors) == 2, ran.stderr
+    assert len(errors) == 3, ran.stderr
     assert "function full would have 6 layers, Lambda allows 5" in errors[0]
     assert all(arn in errors[0] for arn in others)
     assert "function 'missing' not found in us-east-1" in errors[1]
     assert "check the name" in errors[1]
+    assert "function image is a container image" in errors[2]
+    assert "copy the layer's python/ into the image's /opt instead" in errors[2]
 
     reports = by_function(ran.json())
     assert reports["full"]["status"] == "failed"
     assert reports["missing"]["status"] == "failed"
+    assert reports["image"]["status"] == "failed"
     assert reports["fine"]["status"] == "updated"
     assert account.layers("full") == others
+    assert account.layers("image") == []
     assert account.layers("fine") == [ours[1]]
 
 
