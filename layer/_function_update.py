@@ -104,13 +104,24 @@ def _try_update(client, config: dict, layers: list[str], attempt: int, region: s
             return True
         except ClientError as error:
             code = aws.error_code(error)
-            if code not in RETRYABLE or attempt == MAX_ATTEMPTS - 1:
+            if code not in RETRYABLE:
                 raise
+            if attempt == MAX_ATTEMPTS - 1:
+                raise LayerError(_still_busy(name, error)) from error
 
     delay = min(20.0, 2.0**attempt) * random.uniform(0.5, 1.0)
     logger.info("%s: %s; trying again in %.1f s", name, code, delay)
     time.sleep(delay)
     return False
+
+
+def _still_busy(name: str, error: ClientError) -> str:
+    message = aws.one_line(error.response.get("Error", {}).get("Message", ""))
+    return (
+        f"function {name} was still being changed by someone else after {MAX_ATTEMPTS} tries "
+        f"({aws.error_code(error)}: {message}); wait until its update is done, then run "
+        "attach again"
+    )
 
 
 def _wait(client, name: str, region: str) -> None:

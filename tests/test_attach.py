@@ -3,6 +3,7 @@
 import io
 import json
 import logging
+import time
 import zipfile
 
 import boto3
@@ -11,6 +12,7 @@ from _cli import run_cli
 from botocore.stub import ANY, Stubber
 
 from layer import aws
+from layer._function_update import MAX_ATTEMPTS
 from layer.cli import main
 
 LAYER = "cached-clients"
@@ -312,6 +314,34 @@ def test_conflict_on_first_update_is_retried_then_waited_for(
     assert code == 0, output.err
     assert "f: ResourceConflictException; trying again in" in caplog.text
     assert json.loads(output.out)["functions"][0]["status"] == "updated"
+    stubbed.stubber.assert_no_pending_responses()
+
+
+def test_a_function_that_stays_busy_is_retried_with_growing_waits_then_reported(
+    stubbed: StubbedLambda, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    new = f"{ARN_PREFIX}:layer:{LAYER}:5"
+    stubbed.layer_version(new)
+    for _ in range(MAX_ATTEMPTS):
+        stubbed.config("f", [], status="InProgress")
+        stubbed.update("f", [new], error="ResourceConflictException")
+    waits: list[float] = []
+    monkeypatch.setattr(time, "sleep", waits.append)
+
+    code = main(["attach", "--layer-arn", new, "--function", "f"])
+
+    output = capsys.readouterr()
+    assert code == 1
+    assert output.err == (
+        f"build_layer.sh attach: error: function f was still being changed by someone else "
+        f"after {MAX_ATTEMPTS} tries (ResourceConflictException: busy); wait until its update "
+        "is done, then run attach again\n"
+    )
+    assert json.loads(output.out)["functions"][0]["status"] == "failed"
+    # Each wait is a doubling step, jittered down by at most half.
+    assert len(waits) == MAX_ATTEMPTS - 1
+    for attempt, wait in enumerate(waits):
+        assert 2.0**attempt / 2 <= wait <= 2.0**attempt, waits
     stubbed.stubber.assert_no_pending_responses()
 
 
