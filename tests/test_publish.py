@@ -171,6 +171,7 @@ def test_dry_run_only_reads(moto_endpoint: str, layer_zip: Path, api_calls, caps
             "layer_version_arn": None,
             "version": None,
             "code_sha256": None,
+            "shared_with": {"public": "would-add"},
         }
     ]
     assert looked["regions"][0]["status"] == "unchanged"
