@@ -320,6 +320,10 @@ def unknown_runtime(built, directory: Path) -> Path:
         ),
         (lambda built, directory: directory / "missing.zip", "missing.zip does not exist"),
         (a_directory, "cached-clients-1.0.0.zip is not a file; pass the zip"),
+        (
+            lambda built, directory: copy_layer(built, directory, license="MIT " * 130),
+            "cached-clients-1.0.0.json: license: 'MIT MIT",
+        ),
     ],
     ids=[
         "no-manifest",
@@ -332,6 +336,7 @@ def unknown_runtime(built, directory: Path) -> Path:
         "unzipped-bytes-not-a-number",
         "no-zip",
         "zip-is-a-directory",
+        "license-over-512",
     ],
 )
 def test_bad_zip_is_refused_before_any_call(
