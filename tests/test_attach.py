@@ -174,7 +174,8 @@ def test_all_using_moves_every_older_user_and_dry_run_changes_nothing(account: A
     start = {
         "one": [ours[0]],
         "two": [other, ours[1]],
-        "three": [ours[2], other],
+        "three": [ours[1], other],
+        "current": [ours[2]],
         "without": [other],
         "newer": [ours[3]],
     }
@@ -187,11 +188,12 @@ def test_all_using_moves_every_older_user_and_dry_run_changes_nothing(account: A
     assert dry.returncode == 0, dry
     assert dry.json()["dry_run"] is True
     planned = by_function(dry.json())
-    assert set(planned) == {"one", "two", "three", "newer"}
+    assert set(planned) == {"one", "two", "three", "current", "newer"}
     assert planned["two"]["before"] == [other, ours[1]]
     assert planned["two"]["after"] == [other, ours[2]]
-    assert planned["one"]["status"] == "would-update"
-    assert planned["three"]["status"] == "unchanged"
+    assert planned["three"]["after"] == [ours[2], other]
+    assert [planned[name]["status"] for name in ("one", "two", "three")] == ["would-update"] * 3
+    assert planned["current"]["status"] == "unchanged"
     assert planned["newer"]["status"] == "newer"
     assert {name: account.layers(name) for name in start} == start
 
@@ -199,10 +201,17 @@ def test_all_using_moves_every_older_user_and_dry_run_changes_nothing(account: A
 
     assert ran.returncode == 0, ran
     statuses = {name: report["status"] for name, report in by_function(ran.json()).items()}
-    assert statuses == {"one": "updated", "two": "updated", "three": "unchanged", "newer": "newer"}
+    assert statuses == {
+        "one": "updated",
+        "two": "updated",
+        "three": "updated",
+        "current": "unchanged",
+        "newer": "newer",
+    }
     assert account.layers("one") == [ours[2]]
     assert account.layers("two") == [other, ours[2]]
     assert account.layers("three") == [ours[2], other]
+    assert account.layers("current") == [ours[2]]
     assert account.layers("without") == [other]
     assert account.layers("newer") == [ours[3]]
 
