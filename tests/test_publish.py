@@ -3,6 +3,7 @@
 import base64
 import hashlib
 import json
+import os
 import shutil
 import subprocess
 import zipfile
@@ -412,6 +413,18 @@ def test_a_relative_zip_is_found_from_the_callers_directory(
 
     assert ran.returncode == 0, ran.stderr
     assert json.loads(ran.stdout)["regions"][0]["status"] == "would-publish"
+
+
+def test_without_region_publish_takes_aws_region(moto_endpoint: str, layer_zip: Path) -> None:
+    # botocore alone reads only AWS_DEFAULT_REGION; the CLI v2 lets AWS_REGION win over it.
+    command = ["publish", "--zip", str(layer_zip), "--dry-run", "--endpoint-url", moto_endpoint]
+    alone = {k: v for k, v in os.environ.items() if k != "AWS_DEFAULT_REGION"}
+    both = {**os.environ, "AWS_DEFAULT_REGION": "us-east-1"}
+
+    ran = [run_cli(*command, env={**env, "AWS_REGION": "eu-west-1"}) for env in (alone, both)]
+
+    assert [result.returncode for result in ran] == [0, 0], ran
+    assert [result.json()["regions"][0]["region"] for result in ran] == ["eu-west-1"] * 2
 
 
 def test_bad_arguments_are_refused_before_any_call(layer_zip: Path, api_calls, capsys) -> None:
