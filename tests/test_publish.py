@@ -149,6 +149,18 @@ def test_published_version_carries_the_manifest(moto_endpoint: str, layer_zip: P
     assert version["Content"]["CodeSha256"] == manifest["code_sha256"]
 
 
+def test_a_description_longer_than_lambda_takes_is_cut_to_256(built_layer) -> None:
+    # No zip that passes verify has so long a version, so the cut is checked on its own.
+    from layer._description import describe
+
+    manifest = {**built_layer.manifest, "version": "1.0.0+" + "local" * 60}
+
+    text = describe(manifest)
+
+    assert len(text) == 256
+    assert text.startswith(f"cached-clients {manifest['version'][:200]}")
+
+
 def test_dry_run_only_reads(moto_endpoint: str, layer_zip: Path, api_calls, capsys) -> None:
     zip_path = layer_zip
     command = ["publish", "--endpoint-url", moto_endpoint, "--zip", str(zip_path)]
