@@ -84,8 +84,11 @@ main() {
             ;;
         build | verify | publish | attach)
             ensure_venv "$VENV" "$ROOT/requirements-dev.txt" "$ROOT/pyproject.toml"
-            cd "$ROOT"
-            exec "$VENV/bin/python" -m layer "$command" "$@"
+            # Stay in the caller's directory, so that a relative --zip, --output-dir or ZIP
+            # means what the caller typed; -P keeps that directory off sys.path, and
+            # PYTHONPATH finds the tooling package in the checkout instead.
+            PYTHONPATH="$ROOT${PYTHONPATH:+:$PYTHONPATH}" exec "$VENV/bin/python" -P -m layer \
+                "$command" "$@"
             ;;
         test)
             ensure_venv "$VENV" "$ROOT/requirements-dev.txt" "$ROOT/pyproject.toml"

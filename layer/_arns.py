@@ -5,17 +5,27 @@ import re
 
 from layer.errors import LayerError
 
-__all__ = ["LayerVersionArn", "check_function", "layer_and_version", "parse_layer_version_arn"]
+__all__ = [
+    "REGION",
+    "LayerVersionArn",
+    "check_function",
+    "layer_and_version",
+    "parse_layer_version_arn",
+]
+
+# A region name as botocore's partitions write them: us-east-1, us-gov-west-1, us-isob-east-1,
+# and eusc-de-east-1 (the European Sovereign Cloud), whose prefix has four letters.
+REGION = r"[a-z]{2,4}(?:-[a-z]+)+-\d+"
 
 # The patterns of Lambda's API reference (LayerVersionArn, FunctionName), made strict.
 LAYER_ARN = (
-    r"arn:(?P<partition>aws[a-z-]*):lambda:(?P<region>[a-z]{2}(?:-[a-z]+)+-\d+):"
+    rf"arn:(?P<partition>aws[a-z-]*):lambda:(?P<region>{REGION}):"
     r"(?P<account>\d{12}):layer:(?P<name>[A-Za-z0-9_-]{1,140})"
 )
 LAYER_VERSION_ARN = re.compile(LAYER_ARN + r":(?P<version>[0-9]+)")
 UNVERSIONED_LAYER_ARN = re.compile(LAYER_ARN)
 FUNCTION_ARN = re.compile(
-    r"arn:aws[a-z-]*:lambda:(?P<region>[a-z]{2}(?:-[a-z]+)+-\d+):\d{12}:function:"
+    rf"arn:aws[a-z-]*:lambda:(?P<region>{REGION}):\d{{12}}:function:"
     r"[A-Za-z0-9_-]{1,64}(?P<qualifier>:[A-Za-z0-9$_-]+)?"
 )
 FUNCTION_NAME = re.compile(r"(\d{12}:function:)?[A-Za-z0-9_-]{1,64}")

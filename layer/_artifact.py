@@ -53,18 +53,31 @@ def load(zip_path: Path | None) -> Artifact:
     _check_exists(path, given=zip_path is not None)
     manifest = load_manifest(path)
     _check_sizes(path, manifest)
+    content = _read(path)
     _check_digests(path, manifest)
 
     _verify(path, manifest_path(path))
-    return Artifact(zip_path=path, manifest=manifest, content=path.read_bytes())
+    return Artifact(zip_path=path, manifest=manifest, content=content)
 
 
 def _check_exists(path: Path, *, given: bool) -> None:
     if path.is_file():
         return
+    if path.exists():
+        raise LayerError(f"{path} is not a file; pass the zip that ./build_layer.sh built")
     if given:
         raise LayerError(f"{path} does not exist; pass the zip that ./build_layer.sh built")
     raise LayerError(f"{path} does not exist; run ./build_layer.sh first (or pass --zip PATH)")
+
+
+def _read(path: Path) -> bytes:
+    """The zip's bytes; a zip that cannot be read (permissions, I/O) is one line, not a trace."""
+    try:
+        return path.read_bytes()
+    except OSError as error:
+        raise LayerError(
+            f"{path} cannot be read ({error.strerror}); check its permissions or build it again"
+        ) from None
 
 
 def _check_sizes(path: Path, manifest: dict) -> None:

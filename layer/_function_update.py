@@ -58,6 +58,7 @@ def update_layers(client, function: str, target: LayerVersionArn, *, dry_run: bo
 
         if after == before:
             return {**report, "status": "unchanged"}
+        _check_zip_package(config)
         _check_limit(name, before, after)
         if dry_run:
             return {**report, "status": "would-update"}
@@ -72,6 +73,16 @@ def update_layers(client, function: str, target: LayerVersionArn, *, dry_run: bo
 def _read(client, function: str, region: str) -> dict:
     with aws.translated(f"function {function!r}", region):
         return client.get_function_configuration(FunctionName=function)
+
+
+def _check_zip_package(config: dict) -> None:
+    """Refuse a container image function: Lambda takes layers only on .zip packages."""
+    # https://docs.aws.amazon.com/lambda/latest/dg/chapter-layers.html (moto takes them anyway)
+    if config.get("PackageType") == "Image":
+        raise LayerError(
+            f"function {config['FunctionName']} is a container image, and Lambda adds layers "
+            "only to .zip functions; copy the layer's python/ into the image's /opt instead"
+        )
 
 
 def _check_limit(name: str, before: list[str], after: list[str]) -> None:
@@ -93,13 +104,24 @@ def _try_update(client, config: dict, layers: list[str], attempt: int, region: s
             return True
         except ClientError as error:
             code = aws.error_code(error)
-            if code not in RETRYABLE or attempt == MAX_ATTEMPTS - 1:
+            if code not in RETRYABLE:
                 raise
+            if attempt == MAX_ATTEMPTS - 1:
+                raise LayerError(_still_busy(name, error)) from error
 
     delay = min(20.0, 2.0**attempt) * random.uniform(0.5, 1.0)
     logger.info("%s: %s; trying again in %.1f s", name, code, delay)
     time.sleep(delay)
     return False
+
+
+def _still_busy(name: str, error: ClientError) -> str:
+    message = aws.one_line(error.response.get("Error", {}).get("Message", ""))
+    return (
+        f"function {name} was still being changed by someone else after {MAX_ATTEMPTS} tries "
+        f"({aws.error_code(error)}: {message}); wait until its update is done, then run "
+        "attach again"
+    )
 
 
 def _wait(client, name: str, region: str) -> None:

@@ -2,6 +2,7 @@
 
 import contextlib
 import logging
+import os
 from collections.abc import Iterator
 
 import boto3
@@ -52,11 +53,9 @@ ADVICE = [
         "fix AWS_PROFILE or add that profile to ~/.aws/config",
     ),
     (
-        (
-            botocore.exceptions.EndpointConnectionError,
-            botocore.exceptions.ConnectTimeoutError,
-            botocore.exceptions.ReadTimeoutError,
-        ),
+        # Every failure to connect or to talk HTTP: refused, timed out, TLS, proxy, or a
+        # scheme botocore cannot speak (--endpoint-url ftp://...).
+        (botocore.exceptions.ConnectionError, botocore.exceptions.HTTPClientError),
         "check the network, the region and --endpoint-url",
     ),
     (
@@ -86,8 +85,10 @@ def error_code(error: ClientError) -> str:
 
 def resolve_region(region: str | None) -> str:
     """The region given, else the one AWS_REGION, AWS_DEFAULT_REGION or the profile names."""
+    # botocore reads AWS_DEFAULT_REGION only; AWS_REGION is what the AWS CLI v2, the other
+    # SDKs and Lambda itself set, and it wins over AWS_DEFAULT_REGION as it does in the CLI.
     with translated():
-        resolved = region or boto3.Session().region_name
+        resolved = region or os.environ.get("AWS_REGION") or boto3.Session().region_name
     if not resolved:
         raise LayerError(NO_REGION)
     return resolved

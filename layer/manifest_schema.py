@@ -47,7 +47,8 @@ SCHEMA: dict[str, Any] = {
         "name": {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,140}$"},
         "version": _TEXT,
         "zip": {"type": "string", "pattern": r"^[^/\\]+\.zip$"},
-        "license": {"type": "string"},
+        # Published as LicenseInfo, which Lambda caps at 512 characters (moto takes more).
+        "license": {"type": "string", "maxLength": 512},
         "distributions": {**_mapping(_TEXT), "minProperties": 1},
         "licenses": _mapping({"type": ["string", "null"]}),
         "compatible_runtimes": _names([runtime.name for runtime in RUNTIMES]),

@@ -10,14 +10,14 @@ from pathlib import Path
 
 from botocore.exceptions import ClientError
 
-from layer import _artifact, _description, aws
+from layer import _arns, _artifact, _description, aws
 from layer._sharing import Share, ensure_shared, parse_share
 from layer.errors import LayerError
 
 __all__ = ["main"]
 
 LAYER_NAME = re.compile(r"[A-Za-z0-9_-]{1,140}")
-REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-\d+")
+REGION = re.compile(_arns.REGION)
 
 logger = logging.getLogger(__name__)
 
@@ -127,17 +127,21 @@ def _publish_region(client, region: str, job: _Job) -> dict:
     try:
         with aws.translated(f"layer {job.layer_name}", region):
             report = _publish_version(client, region, job)
-            if report["version"] is not None:
-                report["shared_with"] = {
-                    share.target: ensure_shared(
-                        client, job.layer_name, report["version"], share, dry_run=job.dry_run
-                    )
-                    for share in job.shares
-                }
+            report["shared_with"] = _share(client, report["version"], job)
             return report
     except LayerError as error:
         print(f"build_layer.sh publish: error: {region}: {error}", file=sys.stderr)
         return {"region": region, "status": "failed", "published": False, "error": str(error)}
+
+
+def _share(client, version: int | None, job: _Job) -> dict[str, str]:
+    """What became of each --share-with target; a version only a dry run would publish gets all."""
+    if version is None:
+        return dict.fromkeys((share.target for share in job.shares), "would-add")
+    return {
+        share.target: ensure_shared(client, job.layer_name, version, share, dry_run=job.dry_run)
+        for share in job.shares
+    }
 
 
 def _publish_version(client, region: str, job: _Job) -> dict:

@@ -3,6 +3,7 @@
 import io
 import json
 import logging
+import time
 import zipfile
 
 import boto3
@@ -11,6 +12,7 @@ from _cli import run_cli
 from botocore.stub import ANY, Stubber
 
 from layer import aws
+from layer._function_update import MAX_ATTEMPTS
 from layer.cli import main
 
 LAYER = "cached-clients"
@@ -68,6 +70,15 @@ class Account:
             Layers=layers,
         )
         return created["FunctionArn"]
+
+    def image_function(self, name: str) -> None:
+        """Create a container image function (moto never pulls the image)."""
+        self.client.create_function(
+            FunctionName=name,
+            Role=self.role,
+            PackageType="Image",
+            Code={"ImageUri": "123456789012.dkr.ecr.us-east-1.amazonaws.com/fn:1"},
+        )
 
     def layers(self, name: str) -> list[str]:
         """The function's layer ARNs, in order, as Lambda reports them now."""
@@ -128,26 +139,32 @@ def test_a_sixth_layer_is_refused_and_other_functions_still_move(account: Accoun
     ours = account.publish(LAYER, 2)
     account.function("full", others)
     account.function("fine", [ours[0]])
+    account.image_function("image")
 
     ran = run_cli(
         "attach", "--layer-arn", ours[1], "--endpoint-url", account.endpoint,
-        "--function", "full", "--function", "missing", "--function", "fine",
+        "--function", "full", "--function", "missing", "--function", "image",
+        "--function", "fine",
     )  # fmt: skip
 
     assert ran.returncode == 1, ran
     assert "Traceback" not in ran.stderr
     errors = [line for line in ran.stderr_lines if "error:" in line]
-    assert len(errors) == 2, ran.stderr
+    assert len(errors) == 3, ran.stderr
     assert "function full would have 6 layers, Lambda allows 5" in errors[0]
     assert all(arn in errors[0] for arn in others)
     assert "function 'missing' not found in us-east-1" in errors[1]
     assert "check the name" in errors[1]
+    assert "function image is a container image" in errors[2]
+    assert "copy the layer's python/ into the image's /opt instead" in errors[2]
 
     reports = by_function(ran.json())
     assert reports["full"]["status"] == "failed"
     assert reports["missing"]["status"] == "failed"
+    assert reports["image"]["status"] == "failed"
     assert reports["fine"]["status"] == "updated"
     assert account.layers("full") == others
+    assert account.layers("image") == []
     assert account.layers("fine") == [ours[1]]
 
 
@@ -157,7 +174,8 @@ def test_all_using_moves_every_older_user_and_dry_run_changes_nothing(account: A
     start = {
         "one": [ours[0]],
         "two": [other, ours[1]],
-        "three": [ours[2], other],
+        "three": [ours[1], other],
+        "current": [ours[2]],
         "without": [other],
         "newer": [ours[3]],
     }
@@ -170,11 +188,12 @@ def test_all_using_moves_every_older_user_and_dry_run_changes_nothing(account: A
     assert dry.returncode == 0, dry
     assert dry.json()["dry_run"] is True
     planned = by_function(dry.json())
-    assert set(planned) == {"one", "two", "three", "newer"}
+    assert set(planned) == {"one", "two", "three", "current", "newer"}
     assert planned["two"]["before"] == [other, ours[1]]
     assert planned["two"]["after"] == [other, ours[2]]
-    assert planned["one"]["status"] == "would-update"
-    assert planned["three"]["status"] == "unchanged"
+    assert planned["three"]["after"] == [ours[2], other]
+    assert [planned[name]["status"] for name in ("one", "two", "three")] == ["would-update"] * 3
+    assert planned["current"]["status"] == "unchanged"
     assert planned["newer"]["status"] == "newer"
     assert {name: account.layers(name) for name in start} == start
 
@@ -182,10 +201,17 @@ def test_all_using_moves_every_older_user_and_dry_run_changes_nothing(account: A
 
     assert ran.returncode == 0, ran
     statuses = {name: report["status"] for name, report in by_function(ran.json()).items()}
-    assert statuses == {"one": "updated", "two": "updated", "three": "unchanged", "newer": "newer"}
+    assert statuses == {
+        "one": "updated",
+        "two": "updated",
+        "three": "updated",
+        "current": "unchanged",
+        "newer": "newer",
+    }
     assert account.layers("one") == [ours[2]]
     assert account.layers("two") == [other, ours[2]]
     assert account.layers("three") == [ours[2], other]
+    assert account.layers("current") == [ours[2]]
     assert account.layers("without") == [other]
     assert account.layers("newer") == [ours[3]]
 
@@ -297,6 +323,52 @@ def test_conflict_on_first_update_is_retried_then_waited_for(
     assert code == 0, output.err
     assert "f: ResourceConflictException; trying again in" in caplog.text
     assert json.loads(output.out)["functions"][0]["status"] == "updated"
+    stubbed.stubber.assert_no_pending_responses()
+
+
+def test_a_function_that_stays_busy_is_retried_with_growing_waits_then_reported(
+    stubbed: StubbedLambda, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    new = f"{ARN_PREFIX}:layer:{LAYER}:5"
+    stubbed.layer_version(new)
+    for _ in range(MAX_ATTEMPTS):
+        stubbed.config("f", [], status="InProgress")
+        stubbed.update("f", [new], error="ResourceConflictException")
+    waits: list[float] = []
+    monkeypatch.setattr(time, "sleep", waits.append)
+
+    code = main(["attach", "--layer-arn", new, "--function", "f"])
+
+    output = capsys.readouterr()
+    assert code == 1
+    assert output.err == (
+        f"build_layer.sh attach: error: function f was still being changed by someone else "
+        f"after {MAX_ATTEMPTS} tries (ResourceConflictException: busy); wait until its update "
+        "is done, then run attach again\n"
+    )
+    assert json.loads(output.out)["functions"][0]["status"] == "failed"
+    # Each wait is a doubling step, jittered down by at most half.
+    assert len(waits) == MAX_ATTEMPTS - 1
+    for attempt, wait in enumerate(waits):
+        assert 2.0**attempt / 2 <= wait <= 2.0**attempt, waits
+    stubbed.stubber.assert_no_pending_responses()
+
+
+def test_a_sovereign_cloud_function_takes_a_layer_of_its_region(
+    stubbed: StubbedLambda, capsys
+) -> None:
+    prefix = "arn:aws-eusc:lambda:eusc-de-east-1:123456789012"
+    new, function = f"{prefix}:layer:{LAYER}:5", f"{prefix}:function:f"
+    stubbed.layer_version(new)
+    stubbed.stubber.add_response(
+        "get_function_configuration", {"FunctionName": "f"}, {"FunctionName": function}
+    )
+
+    code = main(["attach", "--layer-arn", new, "--function", function, "--dry-run"])
+
+    assert code == 0, capsys.readouterr().err
+    report = json.loads(capsys.readouterr().out)["functions"][0]
+    assert (report["status"], report["after"]) == ("would-update", [new])
     stubbed.stubber.assert_no_pending_responses()
 
 

@@ -92,9 +92,11 @@ def test_unreachable_or_malformed_endpoint(bare_env: dict[str, str]) -> None:
 
     unreachable = run_cli(*command, closed, env=bare_env)
     malformed = run_cli(*command, "not a url", env=bare_env)
+    not_http = run_cli(*command, "ftp://127.0.0.1:9", env=bare_env)
 
     assert_one_error_line(unreachable, "attach", closed, "check the network")
     assert_one_error_line(malformed, "attach", "pass --endpoint-url as http(s)://HOST[:PORT]")
+    assert_one_error_line(not_http, "attach", "scheme ftp", "check the network")
 
 
 class _Denying(http.server.BaseHTTPRequestHandler):

@@ -3,13 +3,15 @@
 import base64
 import hashlib
 import json
+import os
 import shutil
+import subprocess
 import zipfile
 from pathlib import Path
 
 import boto3
 import pytest
-from _cli import run_cli
+from _cli import ROOT, run_cli
 from botocore.stub import Stubber
 
 from layer import aws
@@ -147,6 +149,18 @@ def test_published_version_carries_the_manifest(moto_endpoint: str, layer_zip: P
     assert version["Content"]["CodeSha256"] == manifest["code_sha256"]
 
 
+def test_a_description_longer_than_lambda_takes_is_cut_to_256(built_layer) -> None:
+    # No zip that passes verify has so long a version, so the cut is checked on its own.
+    from layer._description import describe
+
+    manifest = {**built_layer.manifest, "version": "1.0.0+" + "local" * 60}
+
+    text = describe(manifest)
+
+    assert len(text) == 256
+    assert text.startswith(f"cached-clients {manifest['version'][:200]}")
+
+
 def test_dry_run_only_reads(moto_endpoint: str, layer_zip: Path, api_calls, capsys) -> None:
     zip_path = layer_zip
     command = ["publish", "--endpoint-url", moto_endpoint, "--zip", str(zip_path)]
@@ -170,6 +184,7 @@ def test_dry_run_only_reads(moto_endpoint: str, layer_zip: Path, api_calls, caps
             "layer_version_arn": None,
             "version": None,
             "code_sha256": None,
+            "shared_with": {"public": "would-add"},
         }
     ]
     assert looked["regions"][0]["status"] == "unchanged"
@@ -285,6 +300,14 @@ def without_manifest(built, directory: Path) -> Path:
     return zip_path
 
 
+def a_directory(built, directory: Path) -> Path:
+    """A directory where the zip should be, named like one."""
+    zip_path = copy_layer(built, directory)
+    zip_path.unlink()
+    zip_path.mkdir()
+    return zip_path
+
+
 def unknown_runtime(built, directory: Path) -> Path:
     """A manifest claiming a runtime Lambda does not have."""
     runtimes = [*built.manifest["compatible_runtimes"], "python3.99"]
@@ -309,6 +332,11 @@ def unknown_runtime(built, directory: Path) -> Path:
             "cached-clients-1.0.0.json: unzipped_bytes: 'lots' is not of type 'integer'",
         ),
         (lambda built, directory: directory / "missing.zip", "missing.zip does not exist"),
+        (a_directory, "cached-clients-1.0.0.zip is not a file; pass the zip"),
+        (
+            lambda built, directory: copy_layer(built, directory, license="MIT " * 130),
+            "cached-clients-1.0.0.json: license: 'MIT MIT",
+        ),
     ],
     ids=[
         "no-manifest",
@@ -320,6 +348,8 @@ def unknown_runtime(built, directory: Path) -> Path:
         "architectures-not-a-list",
         "unzipped-bytes-not-a-number",
         "no-zip",
+        "zip-is-a-directory",
+        "license-over-512",
     ],
 )
 def test_bad_zip_is_refused_before_any_call(
@@ -356,6 +386,57 @@ def test_every_fault_of_a_manifest_is_a_line_of_its_own(
         "each on a line above; rebuild it with ./build_layer.sh\n"
     )
     assert api_calls.calls == []
+
+
+def test_an_unreadable_zip_is_one_line(
+    layer_zip: Path, monkeypatch: pytest.MonkeyPatch, api_calls, capsys
+) -> None:
+    # As root a mode of 000 reads fine, so the refusal the OS would give is raised here.
+    read_bytes = Path.read_bytes
+
+    def refuse(path: Path) -> bytes:
+        if path == layer_zip:
+            raise PermissionError(13, "Permission denied", str(path))
+        return read_bytes(path)
+
+    monkeypatch.setattr(Path, "read_bytes", refuse)
+
+    code = main(["publish", "--endpoint-url", "http://127.0.0.1:9", "--zip", str(layer_zip)])
+
+    assert code == 1
+    assert capsys.readouterr().err == (
+        f"build_layer.sh publish: error: {layer_zip} cannot be read (Permission denied); "
+        "check its permissions or build it again\n"
+    )
+    assert api_calls.calls == []
+
+
+def test_a_relative_zip_is_found_from_the_callers_directory(
+    moto_endpoint: str, layer_zip: Path
+) -> None:
+    # A package named like the tooling's, in the caller's directory, must not be run instead.
+    (layer_zip.parent / "layer").mkdir()
+    (layer_zip.parent / "layer" / "__init__.py").write_text("raise SystemExit('not ours')\n")
+    ran = subprocess.run(
+        [str(ROOT / "build_layer.sh"), "publish", "--zip", layer_zip.name, "--dry-run",
+         "--region", "us-east-1", "--endpoint-url", moto_endpoint],
+        cwd=layer_zip.parent, capture_output=True, text=True, timeout=180, check=False,
+    )  # fmt: skip
+
+    assert ran.returncode == 0, ran.stderr
+    assert json.loads(ran.stdout)["regions"][0]["status"] == "would-publish"
+
+
+def test_without_region_publish_takes_aws_region(moto_endpoint: str, layer_zip: Path) -> None:
+    # botocore alone reads only AWS_DEFAULT_REGION; the CLI v2 lets AWS_REGION win over it.
+    command = ["publish", "--zip", str(layer_zip), "--dry-run", "--endpoint-url", moto_endpoint]
+    alone = {k: v for k, v in os.environ.items() if k != "AWS_DEFAULT_REGION"}
+    both = {**os.environ, "AWS_DEFAULT_REGION": "us-east-1"}
+
+    ran = [run_cli(*command, env={**env, "AWS_REGION": "eu-west-1"}) for env in (alone, both)]
+
+    assert [result.returncode for result in ran] == [0, 0], ran
+    assert [result.json()["regions"][0]["region"] for result in ran] == ["eu-west-1"] * 2
 
 
 def test_bad_arguments_are_refused_before_any_call(layer_zip: Path, api_calls, capsys) -> None:
@@ -417,6 +498,20 @@ def layer_version(version: int, code_sha256: str) -> dict:
     """GetLayerVersion's answer, which does carry CodeSha256."""
     arn = f"arn:aws:lambda:us-east-1:123456789012:layer:cached-clients:{version}"
     return {"LayerVersionArn": arn, "Version": version, "Content": {"CodeSha256": code_sha256}}
+
+
+def test_a_region_of_the_european_sovereign_cloud_is_a_region(
+    stubbed, layer_zip: Path, capsys
+) -> None:
+    region = "eusc-de-east-1"
+    stubbed[region].add_response("list_layer_versions", {"LayerVersions": []}, None)
+
+    code = main(["publish", "--region", region, "--zip", str(layer_zip), "--dry-run"])
+
+    assert code == 0, capsys.readouterr().err
+    report = json.loads(capsys.readouterr().out)["regions"][0]
+    assert (report["region"], report["status"]) == (region, "would-publish")
+    stubbed.assert_done()
 
 
 def test_code_sha256_is_read_with_get_layer_version(stubbed, layer_zip: Path, capsys) -> None:
