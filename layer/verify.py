@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from layer._agreement import ZipFacts, disagreements, zip_facts
-from layer.entries import check_entries, read_entries
+from layer.entries import check_entries, path_conflicts, read_entries
 from layer.errors import LayerError
 from layer.extensions import ARCHITECTURES
 from layer.manifest import manifest_path, read_manifest
@@ -60,8 +60,9 @@ def verify(
     if manifest is not None:
         problems += disagreements(manifest, valid, zip_path, facts, day)
 
-    unreadable = any(entry.fault for entry in entries)
-    if smoke and not unreadable and claimed["compatible_runtimes"]:
+    # Lambda could not unpack such a zip either, and unpacking it here would fail half-way.
+    unpackable = not any(entry.fault for entry in entries) and not path_conflicts(entries)
+    if smoke and unpackable and claimed["compatible_runtimes"]:
         names = {entry.name for entry in entries}
         runtimes = claimed["compatible_runtimes"]
         problems += smoke_test(zip_path, runtimes, facts.versions(), names)

@@ -106,6 +106,62 @@ def test_links_absolute_and_escaping_paths_are_each_refused(
     assert "python/../escape.py: '..' in the path leads outside the layer" in problems
 
 
+def test_paths_with_two_spellings_are_refused(built_layer: BuiltLayer, tmp_path: Path) -> None:
+    extra = [
+        (regular("python/./cachetools/keys.py"), b"raise SystemExit(3)\n"),
+        (regular("python//stray.py"), b""),
+    ]
+
+    def add(info: zipfile.ZipInfo, data: bytes) -> list:
+        return [(info, data), *extra] if info.filename == "python/" else [(info, data)]
+
+    problems = verify(rewrite(built_layer, tmp_path, add, keep_manifest=False), smoke=False)
+
+    assert problems == [
+        f"{name}: '.' or an empty segment in the path; name each entry one way only"
+        for name in ("python/./cachetools/keys.py", "python//stray.py")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("extra", "expected"),
+    [
+        (
+            ["python/cachetools/__init__.py/inner.py"],
+            "python/cachetools/__init__.py: a file, but "
+            "python/cachetools/__init__.py/inner.py needs it to be a directory",
+        ),
+        (
+            ["python/cachetools/func.py/"],
+            "python/cachetools/func.py: a file, but python/cachetools/func.py/ needs it to be a "
+            "directory",
+        ),
+        (
+            ["python/."],
+            "python/.: '.' or an empty segment in the path; name each entry one way only",
+        ),
+    ],
+    ids=["file-under-a-file", "directory-over-a-file", "the-layer-root-as-a-file"],
+)
+def test_entries_that_cannot_be_unpacked_together_are_one_line_each(
+    built_layer: BuiltLayer,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture,
+    extra: list[str],
+    expected: str,
+) -> None:
+    def add(info: zipfile.ZipInfo, data: bytes) -> list:
+        added = [(regular(name), b"" if name.endswith("/") else b"x = 1\n") for name in extra]
+        return [(info, data), *added] if info.filename == "python/" else [(info, data)]
+
+    zip_path = rewrite(built_layer, tmp_path, add, keep_manifest=False)
+
+    assert cli(["verify", str(zip_path)]) == 1
+    output = capsys.readouterr()
+    assert output.out.splitlines() == [expected]
+    assert "Traceback" not in output.err
+
+
 def test_every_problem_is_reported_at_once(built_layer: BuiltLayer, tmp_path: Path) -> None:
     def several(info: zipfile.ZipInfo, data: bytes) -> list:
         if info.filename.startswith("python/cached_clients/"):
@@ -428,6 +484,14 @@ def rebuild_manifest(built_layer: BuiltLayer, zip_path: Path) -> None:
         "unzipped_bytes": sum(record["size"] for record in records),
     }
     zip_path.with_suffix(".json").write_text(json.dumps(manifest))
+
+
+def regular(name: str) -> zipfile.ZipInfo:
+    """A new entry as the build writes one: Unix mode 0644 (0755 for a directory)."""
+    info = zipfile.ZipInfo(name, (1980, 1, 1, 0, 0, 0))
+    kind = stat.S_IFDIR | 0o755 if name.endswith("/") else stat.S_IFREG | 0o644
+    info.create_system, info.external_attr = 3, kind << 16
+    return info
 
 
 def renamed(info: zipfile.ZipInfo, name: str) -> zipfile.ZipInfo:
