@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from layer import staging
+from layer._args import Parser
 from layer._output_dir import output_directory
 from layer.bytecode import compile_layer
 from layer.distributions import Distribution, read_distributions, unmet_requirements
@@ -128,8 +129,8 @@ def _stage(settings: BuildSettings, root: Path) -> _Staged:
     return _Staged(root, distributions, architectures, runtimes, bytecode, python_version)
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+def _parser() -> Parser:
+    parser = Parser(
         prog="build_layer.sh build",
         description="Build dist/cached-clients-<version>.zip and its manifest (.json beside it).",
     )

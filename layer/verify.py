@@ -1,6 +1,5 @@
 """``build_layer.sh verify [ZIP]``: every problem in a layer zip, then an import on each runtime."""
 
-import argparse
 import datetime
 import logging
 import tomllib
@@ -8,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from layer._agreement import ZipFacts, disagreements, zip_facts
+from layer._args import Parser
 from layer.entries import check_entries, path_conflicts, read_entries
 from layer.errors import LayerError
 from layer.extensions import ARCHITECTURES
@@ -69,8 +69,8 @@ def verify(
     return problems
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+def _parser() -> Parser:
+    parser = Parser(
         prog="build_layer.sh verify",
         description="Check a layer zip's layout and manifest, then import it under every "
         "local interpreter among its compatible runtimes, from a read-only copy.",
