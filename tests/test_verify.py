@@ -230,6 +230,11 @@ MISSING = object()  # a key left out of the manifest
         ),
         ({"name": 5}, ["name: 5 is not of type 'string'"]),
         (
+            {"name": "other-layer"},
+            ["name says 'other-layer', the zip bundles no such distribution"],
+        ),
+        ({"version": "9.9.9"}, ["version says '9.9.9', the zip gives '1.0.0'"]),
+        (
             {"distributions": ["cachetools"]},
             ["distributions: ['cachetools'] is not of type 'object'"],
         ),
@@ -252,6 +257,8 @@ MISSING = object()  # a key left out of the manifest
         "runtimes-a-string",
         "unknown-runtime",
         "name-not-a-string",
+        "name-not-bundled",
+        "version-not-the-bundled-one",
         "distributions-not-an-object",
         "unzipped-bytes-not-a-number",
         "files-null",
