@@ -78,6 +78,15 @@ def test_pure_layer_claims_both_architectures_and_every_supported_runtime(
     assert built_layer.manifest["runtimes_as_of"] == today.isoformat()
 
 
+def test_the_zip_stays_within_its_size_budget(built_layer: BuiltLayer) -> None:
+    with zipfile.ZipFile(built_layer.zip_path) as archive:
+        infos = archive.infolist()
+    sources = sum(info.compress_size for info in infos if not info.filename.endswith(".pyc"))
+
+    assert sources < 128_000, "the compressed sources outgrew 128 KB"
+    assert built_layer.zip_path.stat().st_size < 512_000, "the zip outgrew 512 KB"
+
+
 def test_entries_are_sorted_stamped_and_moded_alike(built_layer: BuiltLayer) -> None:
     with zipfile.ZipFile(built_layer.zip_path) as archive:
         infos = archive.infolist()

@@ -55,6 +55,20 @@ def test_a_file_that_is_not_a_zip_is_refused(tmp_path: Path) -> None:
     ]
 
 
+@pytest.mark.parametrize("cut", ["half", "tail"])
+def test_a_truncated_zip_is_refused(
+    built_layer: BuiltLayer, tmp_path: Path, capsys: pytest.CaptureFixture, cut: str
+) -> None:
+    zip_path = copy_layer(built_layer, tmp_path)
+    data = zip_path.read_bytes()
+    zip_path.write_bytes(data[: len(data) // 2] if cut == "half" else data[:-10])
+
+    assert cli(["verify", str(zip_path)]) == 1
+    assert capsys.readouterr().out.splitlines() == [
+        f"{zip_path.name}: not a readable zip file (File is not a zip file)"
+    ]
+
+
 def test_a_zip_without_the_python_prefix_is_refused(
     built_layer: BuiltLayer, tmp_path: Path
 ) -> None:
