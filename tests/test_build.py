@@ -378,6 +378,25 @@ def test_extension_for_the_target_ties_the_layer_to_it(tmp_path: Path) -> None:
     assert manifest["compatible_runtimes"] == ["python3.11"]
 
 
+def test_wheels_are_chosen_for_lambdas_platform_not_this_machines(tmp_path: Path) -> None:
+    # pip refuses an aarch64 wheel on this x86_64 machine unless told the target platform.
+    wheel = make_wheel(
+        tmp_path,
+        "ccdemo_arm",
+        "cp311-cp311-manylinux2014_aarch64",
+        {"ccdemo_arm/_speed.cpython-311-aarch64-linux-gnu.so": elf_header(ELF_AARCH64)},
+    )
+    requirements = write_requirements(tmp_path, [wheel])
+
+    arguments = ["--output-dir", str(tmp_path / "out"), "--requirements", str(requirements)]
+    assert main([*arguments, "--architecture", "arm64"]) == 0
+
+    manifest = json.loads(next((tmp_path / "out").glob("*.json")).read_text())
+    assert manifest["distributions"]["ccdemo-arm"] == "1.0"
+    assert manifest["installed_for"]["platform"] == "manylinux2014_aarch64"
+    assert manifest["compatible_architectures"] == ["arm64"]
+
+
 def test_extension_for_another_platform_fails(tmp_path: Path) -> None:
     wheel = make_wheel(
         tmp_path,
