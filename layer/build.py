@@ -3,7 +3,6 @@
 import argparse
 import datetime
 import logging
-import os
 import tempfile
 import tomllib
 from dataclasses import dataclass, field
@@ -11,7 +10,7 @@ from pathlib import Path
 
 from layer import staging
 from layer._args import Parser
-from layer._output_dir import output_directory
+from layer._output_dir import output_directory, replacing
 from layer.bytecode import compile_layer
 from layer.distributions import Distribution, read_distributions, unmet_requirements
 from layer.errors import LayerError
@@ -269,9 +268,8 @@ def _check_unzipped_size(python_dir: Path, limit: int) -> None:
 
 
 def _write_zip(stage: Path, zip_path: Path, date_time: tuple[int, ...]) -> None:
-    partial = zip_path.with_name(f".{zip_path.name}.partial")
-    write_zip(stage, partial, date_time)
-    os.replace(partial, zip_path)
+    with replacing(zip_path) as partial:
+        write_zip(stage, partial, date_time)
 
 
 def _sizes_and_digests(zip_path: Path, warn_zip_bytes: int) -> dict[str, int | str]:

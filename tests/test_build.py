@@ -258,6 +258,22 @@ def test_a_bad_output_dir_is_one_line_from_the_cli(
     )
 
 
+def test_an_output_that_cannot_be_written_is_one_line_and_leaves_nothing_half_done(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    from layer.cli import main as cli
+
+    in_the_way = tmp_path / f"cached-clients-{PROJECT['version']}.zip"
+    in_the_way.mkdir()
+
+    assert cli(["build", "--output-dir", str(tmp_path)]) == 1
+    assert capsys.readouterr().err.splitlines()[-1] == (
+        f"build_layer.sh build: error: {in_the_way}: cannot write it (Is a directory); "
+        "move what is in the way, or give another --output-dir"
+    )
+    assert list(tmp_path.iterdir()) == [in_the_way]
+
+
 def test_missing_output_dirs_are_made_and_removed_again_if_the_build_fails(
     tmp_path: Path,
 ) -> None:
