@@ -54,7 +54,8 @@ def read_entries(zip_path: Path) -> tuple[list[Entry], list[str]]:
     try:
         with zipfile.ZipFile(zip_path) as archive:
             return [_read(archive, info) for info in archive.infolist()], []
-    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as error:
+    # NotImplementedError: an entry claims to need a newer zip version than Python reads.
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError) as error:
         return [], [f"{zip_path.name}: not a readable zip file ({error})"]
 
 

@@ -46,6 +46,21 @@ def test_a_corrupted_zip_is_refused_naming_the_entry(
         assert "Bad CRC-32" in lines[0]
 
 
+def test_a_zip_whose_directory_asks_for_an_unknown_zip_version_is_refused(
+    built_layer: BuiltLayer, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    damaged = copy_layer(built_layer, tmp_path)
+    data = bytearray(damaged.read_bytes())
+    header = central_header(data, "python/cachetools/func.py")
+    data[header + 6] = 255  # "version needed to extract": 25.5, beyond what zip readers know
+    damaged.write_bytes(bytes(data))
+
+    assert cli(["verify", str(damaged)]) == 1
+    assert capsys.readouterr().out.splitlines() == [
+        f"{damaged.name}: not a readable zip file (zip file version 25.5)"
+    ]
+
+
 def test_a_file_that_is_not_a_zip_is_refused(tmp_path: Path) -> None:
     fake = tmp_path / "cached-clients-1.0.0.zip"
     fake.write_bytes(b"PK\x03\x04 but nothing after")
@@ -537,6 +552,12 @@ def flip_a_byte_inside(zip_path: Path, name: str) -> None:
 def flip_the_recorded_crc(zip_path: Path, name: str) -> None:
     """Change the CRC-32 that the central directory records for ``name``."""
     data = bytearray(zip_path.read_bytes())
+    data[central_header(data, name) + 16] ^= 0xFF
+    zip_path.write_bytes(bytes(data))
+
+
+def central_header(data: bytearray, name: str) -> int:
+    """Where the central directory's header for the entry ``name`` starts."""
     encoded = name.encode()
     # The name follows a 46-byte central header that starts PK\1\2 and gives its length.
     (header,) = [
@@ -546,5 +567,4 @@ def flip_the_recorded_crc(zip_path: Path, name: str) -> None:
         and data[start - 46 : start - 42] == b"PK\x01\x02"
         and int.from_bytes(data[start - 18 : start - 16], "little") == len(encoded)
     ]
-    data[header + 16] ^= 0xFF
-    zip_path.write_bytes(bytes(data))
+    return header
