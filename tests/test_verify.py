@@ -61,6 +61,19 @@ def test_a_zip_whose_directory_asks_for_an_unknown_zip_version_is_refused(
     ]
 
 
+def test_an_entry_time_that_is_no_date_does_not_stop_the_smoke_test(
+    built_layer: BuiltLayer, tmp_path: Path
+) -> None:
+    zip_path = copy_layer(built_layer, tmp_path)
+    data = bytearray(zip_path.read_bytes())
+    header = central_header(data, "python/cachetools/func.py")
+    data[header + 14 : header + 16] = (1).to_bytes(2, "little")  # DOS date 1980, month 0, day 1
+    zip_path.write_bytes(bytes(data))
+    rebuild_manifest(built_layer, zip_path)
+
+    assert verify(zip_path) == []
+
+
 def test_a_file_that_is_not_a_zip_is_refused(tmp_path: Path) -> None:
     fake = tmp_path / "cached-clients-1.0.0.zip"
     fake.write_bytes(b"PK\x03\x04 but nothing after")
