@@ -23,6 +23,8 @@ __all__ = [
 
 REQUIRED_PACKAGES = ("cached_clients", "cachetools")
 _HEAD_BYTES = 64
+# A mode without a file type (some zip tools record only the permissions) is a plain file too.
+_PLAIN_TYPES = {0, stat.S_IFREG, stat.S_IFDIR}
 _PYC = re.compile(r"^(?P<dir>(.*/)?)__pycache__/(?P<module>[^/.]+)\.(?P<tag>[^/.]+)\.pyc$")
 
 
@@ -134,6 +136,8 @@ def _entry_problems(entry: Entry, architectures: list[str]) -> list[str]:
     problems = [problem for problem in (path_fault(entry.name), entry.fault) if problem]
     if entry.is_link:
         problems.append(f"{entry.name}: symbolic link; Lambda layers hold regular files")
+    elif entry.mode is not None and stat.S_IFMT(entry.mode) not in _PLAIN_TYPES:
+        problems.append(f"{entry.name}: a pipe, socket or device; Lambda layers hold regular files")
     elif entry.mode is not None and not _readable(entry):
         problems.append(
             f"{entry.name}: mode {stat.S_IMODE(entry.mode):04o} is unreadable for the function, "

@@ -132,8 +132,11 @@ def test_links_absolute_and_escaping_paths_are_each_refused(
     link = zipfile.ZipInfo("python/cachetools/link.py", (1980, 1, 1, 0, 0, 0))
     link.create_system = 3
     link.external_attr = (stat.S_IFLNK | 0o777) << 16
+    pipe = regular("python/cachetools/pipe")
+    pipe.external_attr = (stat.S_IFIFO | 0o644) << 16
     extra = [
         (link, b"/etc/passwd"),
+        (pipe, b""),
         (zipfile.ZipInfo("/python/absolute.py"), b""),
         (zipfile.ZipInfo("python/../escape.py"), b""),
     ]
@@ -144,6 +147,9 @@ def test_links_absolute_and_escaping_paths_are_each_refused(
     problems = verify(rewrite(built_layer, tmp_path, add, keep_manifest=False), smoke=False)
 
     assert "python/cachetools/link.py: symbolic link; Lambda layers hold regular files" in problems
+    assert (
+        "python/cachetools/pipe: a pipe, socket or device; Lambda layers hold regular files"
+    ) in problems
     assert "/python/absolute.py: absolute path" in problems
     assert "python/../escape.py: '..' in the path leads outside the layer" in problems
 
