@@ -71,6 +71,7 @@ def disagreements(
     """Where the manifest's well-formed keys (``valid``) and the zip disagree, one line each."""
     label = zip_path.with_suffix(".json").name
     problems = _values(manifest, valid, label, zip_path, facts)
+    problems += _name_and_version(manifest, valid, label, facts)
     if "files" in valid:
         problems += _files(label, manifest["files"], facts.entries)
     if "compatible_runtimes" in valid:
@@ -96,13 +97,26 @@ def _values(
         "unzipped_bytes": sum(entry.size for entry in facts.entries if not entry.is_dir),
         "distributions": facts.versions(),
     }
-    if "name" in valid:
-        actual["version"] = facts.versions().get(canonicalize_name(manifest["name"]))
     return [
         f"{label}: {key} says {manifest[key]!r}, the zip gives {value!r}"
         for key, value in actual.items()
         if key in valid and manifest[key] != value
     ]
+
+
+def _name_and_version(
+    manifest: dict[str, Any], valid: set[str], label: str, facts: ZipFacts
+) -> list[str]:
+    """The name must be a bundled distribution, and the version that distribution's."""
+    if "name" not in valid:
+        return []
+    bundled = facts.versions()
+    name = canonicalize_name(manifest["name"])
+    if name not in bundled:
+        return [f"{label}: name says {manifest['name']!r}, the zip bundles no such distribution"]
+    if "version" in valid and manifest["version"] != bundled[name]:
+        return [f"{label}: version says {manifest['version']!r}, the zip gives {bundled[name]!r}"]
+    return []
 
 
 def _files(label: str, listed: list[dict], entries: list[Entry]) -> list[str]:

@@ -1,13 +1,14 @@
 """The build's output directory: made and checked before any work, and not left behind empty."""
 
 import contextlib
+import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 from layer.errors import LayerError
 
-__all__ = ["output_directory"]
+__all__ = ["output_directory", "replacing"]
 
 
 @contextlib.contextmanager
@@ -21,6 +22,25 @@ def output_directory(path: Path) -> Iterator[Path]:
     except BaseException:
         _remove_empty(made)
         raise
+
+
+@contextlib.contextmanager
+def replacing(path: Path) -> Iterator[Path]:
+    """Yield a hidden file beside ``path`` to write; it becomes ``path`` in one step at the end.
+
+    Readers never see half a file; if writing or renaming fails, the partial file goes and
+    the failure is one line.
+    """
+    partial = path.with_name(f".{path.name}.partial")
+    try:
+        yield partial
+        os.replace(partial, path)
+    except OSError as error:
+        partial.unlink(missing_ok=True)
+        raise LayerError(
+            f"{path}: cannot write it ({error.strerror}); "
+            "move what is in the way, or give another --output-dir"
+        ) from None
 
 
 def _missing(path: Path) -> list[Path]:

@@ -1,11 +1,11 @@
 """``build_layer.sh attach``: give functions a layer version, replacing older versions in place."""
 
-import argparse
 import json
 import logging
 import sys
 
 from layer import aws
+from layer._args import Parser
 from layer._arns import LayerVersionArn, check_function, layer_and_version, parse_layer_version_arn
 from layer._function_update import update_layers
 from layer.errors import LayerError
@@ -38,8 +38,8 @@ def main(argv: list[str]) -> int:
     return 1 if any(report["status"] == "failed" for report in reports) else 0
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+def _parser() -> Parser:
+    parser = Parser(
         prog="build_layer.sh attach",
         description="Attach a layer version to Lambda functions, replacing any other version "
         "of the same layer in place and keeping their other layers in order.",

@@ -3,14 +3,14 @@
 import argparse
 import datetime
 import logging
-import os
 import tempfile
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from layer import staging
-from layer._output_dir import output_directory
+from layer._args import Parser
+from layer._output_dir import output_directory, replacing
 from layer.bytecode import compile_layer
 from layer.distributions import Distribution, read_distributions, unmet_requirements
 from layer.errors import LayerError
@@ -128,8 +128,8 @@ def _stage(settings: BuildSettings, root: Path) -> _Staged:
     return _Staged(root, distributions, architectures, runtimes, bytecode, python_version)
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+def _parser() -> Parser:
+    parser = Parser(
         prog="build_layer.sh build",
         description="Build dist/cached-clients-<version>.zip and its manifest (.json beside it).",
     )
@@ -268,9 +268,8 @@ def _check_unzipped_size(python_dir: Path, limit: int) -> None:
 
 
 def _write_zip(stage: Path, zip_path: Path, date_time: tuple[int, ...]) -> None:
-    partial = zip_path.with_name(f".{zip_path.name}.partial")
-    write_zip(stage, partial, date_time)
-    os.replace(partial, zip_path)
+    with replacing(zip_path) as partial:
+        write_zip(stage, partial, date_time)
 
 
 def _sizes_and_digests(zip_path: Path, warn_zip_bytes: int) -> dict[str, int | str]:

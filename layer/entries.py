@@ -12,10 +12,19 @@ from pathlib import Path, PurePosixPath
 from layer.bytecode import pyc_fault
 from layer.extensions import inspect_extension, is_extension
 
-__all__ = ["REQUIRED_PACKAGES", "Entry", "check_entries", "path_fault", "read_entries"]
+__all__ = [
+    "REQUIRED_PACKAGES",
+    "Entry",
+    "check_entries",
+    "path_conflicts",
+    "path_fault",
+    "read_entries",
+]
 
 REQUIRED_PACKAGES = ("cached_clients", "cachetools")
 _HEAD_BYTES = 64
+# A mode without a file type (some zip tools record only the permissions) is a plain file too.
+_PLAIN_TYPES = {0, stat.S_IFREG, stat.S_IFDIR}
 _PYC = re.compile(r"^(?P<dir>(.*/)?)__pycache__/(?P<module>[^/.]+)\.(?P<tag>[^/.]+)\.pyc$")
 
 
@@ -47,7 +56,8 @@ def read_entries(zip_path: Path) -> tuple[list[Entry], list[str]]:
     try:
         with zipfile.ZipFile(zip_path) as archive:
             return [_read(archive, info) for info in archive.infolist()], []
-    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as error:
+    # NotImplementedError: an entry claims to need a newer zip version than Python reads.
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError) as error:
         return [], [f"{zip_path.name}: not a readable zip file ({error})"]
 
 
@@ -60,6 +70,9 @@ def path_fault(name: str) -> str | None:
         return f"{name}: absolute path"
     if ".." in path.parts:
         return f"{name}: '..' in the path leads outside the layer"
+    if any(segment in {"", "."} for segment in name.rstrip("/").split("/")):
+        # Two spellings of one path would let a later entry silently replace an earlier one.
+        return f"{name}: '.' or an empty segment in the path; name each entry one way only"
     if path.parts[0] != "python":
         return f"{name}: outside python/, so not on the function's sys.path"
     return None
@@ -70,6 +83,7 @@ def check_entries(entries: list[Entry], architectures: list[str]) -> list[str]:
     problems = [f"{name}: appears more than once" for name, n in _counts(entries) if n > 1]
     for entry in entries:
         problems += _entry_problems(entry, architectures)
+    problems += path_conflicts(entries)
 
     names = {entry.name for entry in entries}
     problems += _stray_bytecode(names)
@@ -78,6 +92,27 @@ def check_entries(entries: list[Entry], architectures: list[str]) -> list[str]:
         if f"python/{package}/__init__.py" not in names:
             problems.append(f"python/{package}/: missing; the layer must bundle {package}")
     return problems
+
+
+def path_conflicts(entries: list[Entry]) -> list[str]:
+    """Files that other entries need as directories: no unpacking can place both."""
+    files = {entry.name for entry in entries if not entry.is_dir}
+    clashes: dict[str, str] = {}
+    for entry in entries:
+        for directory in _directories_of(entry):
+            if directory in files:
+                clashes.setdefault(directory, entry.name)
+    return [
+        f"{file}: a file, but {other} needs it to be a directory"
+        for file, other in sorted(clashes.items())
+    ]
+
+
+def _directories_of(entry: Entry) -> list[str]:
+    """The directories that unpacking ``entry`` needs: its parents, and itself if a directory."""
+    parts = PurePosixPath(entry.name).parts
+    depth = len(parts) if entry.is_dir else len(parts) - 1
+    return ["/".join(parts[:count]) for count in range(1, depth + 1)]
 
 
 def _read(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> Entry:
@@ -101,6 +136,8 @@ def _entry_problems(entry: Entry, architectures: list[str]) -> list[str]:
     problems = [problem for problem in (path_fault(entry.name), entry.fault) if problem]
     if entry.is_link:
         problems.append(f"{entry.name}: symbolic link; Lambda layers hold regular files")
+    elif entry.mode is not None and stat.S_IFMT(entry.mode) not in _PLAIN_TYPES:
+        problems.append(f"{entry.name}: a pipe, socket or device; Lambda layers hold regular files")
     elif entry.mode is not None and not _readable(entry):
         problems.append(
             f"{entry.name}: mode {stat.S_IMODE(entry.mode):04o} is unreadable for the function, "

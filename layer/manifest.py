@@ -3,11 +3,11 @@
 import base64
 import hashlib
 import json
-import os
 import zipfile
 from pathlib import Path
 from typing import Any
 
+from layer._output_dir import replacing
 from layer.errors import LayerError, raise_for
 from layer.manifest_schema import REQUIRED_KEYS, shape_problems
 
@@ -54,9 +54,8 @@ def load_manifest(zip_path: Path, path: Path | None = None) -> dict[str, Any]:
 def write_manifest(zip_path: Path, manifest: dict[str, Any]) -> Path:
     """Write ``manifest`` beside ``zip_path`` in one step (never half a file)."""
     path = manifest_path(zip_path)
-    partial = path.with_name(f".{path.name}.partial")
-    partial.write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
-    os.replace(partial, path)
+    with replacing(path) as partial:
+        partial.write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
     return path
 
 

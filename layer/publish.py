@@ -1,6 +1,5 @@
 """``build_layer.sh publish``: a new layer version in each region whose latest one differs."""
 
-import argparse
 import dataclasses
 import json
 import logging
@@ -11,6 +10,7 @@ from pathlib import Path
 from botocore.exceptions import ClientError
 
 from layer import _arns, _artifact, _description, aws
+from layer._args import Parser
 from layer._sharing import Share, ensure_shared, parse_share
 from layer.errors import LayerError
 
@@ -45,8 +45,8 @@ def main(argv: list[str]) -> int:
     return 1 if any(report["status"] == "failed" for report in reports) else 0
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+def _parser() -> Parser:
+    parser = Parser(
         prog="build_layer.sh publish",
         description="Publish the built layer zip as a new layer version in each region where "
         "the latest version's CodeSha256 differs; print the version ARNs as JSON.",

@@ -1,7 +1,7 @@
 """Unpack a layer zip the way Lambda lays out ``/opt``: a tree the function cannot write to."""
 
-import calendar
 import contextlib
+import datetime
 import os
 import shutil
 import stat
@@ -43,8 +43,16 @@ def _extract(zip_path: Path, opt: Path) -> None:
             with archive.open(info) as source, target.open("wb") as destination:
                 shutil.copyfileobj(source, destination)
             os.chmod(target, stat.S_IMODE(mode) or 0o644)
-            timestamp = calendar.timegm((*info.date_time, 0, 0, 0))
-            os.utime(target, (timestamp, timestamp))
+            _set_mtime(target, info.date_time)
+
+
+def _set_mtime(target: Path, date_time: tuple[int, ...]) -> None:
+    """Give the file its entry's time, as unzip does; a time that is no date is left out."""
+    try:
+        timestamp = datetime.datetime(*date_time, tzinfo=datetime.UTC).timestamp()
+    except ValueError:
+        return  # a damaged header (month 0...): the file keeps the time it was written
+    os.utime(target, (timestamp, timestamp))
 
 
 def _make_read_only(opt: Path) -> None:

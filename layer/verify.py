@@ -1,6 +1,5 @@
 """``build_layer.sh verify [ZIP]``: every problem in a layer zip, then an import on each runtime."""
 
-import argparse
 import datetime
 import logging
 import tomllib
@@ -8,7 +7,8 @@ from pathlib import Path
 from typing import Any
 
 from layer._agreement import ZipFacts, disagreements, zip_facts
-from layer.entries import check_entries, read_entries
+from layer._args import Parser
+from layer.entries import check_entries, path_conflicts, read_entries
 from layer.errors import LayerError
 from layer.extensions import ARCHITECTURES
 from layer.manifest import manifest_path, read_manifest
@@ -60,16 +60,17 @@ def verify(
     if manifest is not None:
         problems += disagreements(manifest, valid, zip_path, facts, day)
 
-    unreadable = any(entry.fault for entry in entries)
-    if smoke and not unreadable and claimed["compatible_runtimes"]:
+    # Lambda could not unpack such a zip either, and unpacking it here would fail half-way.
+    unpackable = not any(entry.fault for entry in entries) and not path_conflicts(entries)
+    if smoke and unpackable and claimed["compatible_runtimes"]:
         names = {entry.name for entry in entries}
         runtimes = claimed["compatible_runtimes"]
         problems += smoke_test(zip_path, runtimes, facts.versions(), names)
     return problems
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+def _parser() -> Parser:
+    parser = Parser(
         prog="build_layer.sh verify",
         description="Check a layer zip's layout and manifest, then import it under every "
         "local interpreter among its compatible runtimes, from a read-only copy.",

@@ -78,6 +78,15 @@ def test_pure_layer_claims_both_architectures_and_every_supported_runtime(
     assert built_layer.manifest["runtimes_as_of"] == today.isoformat()
 
 
+def test_the_zip_stays_within_its_size_budget(built_layer: BuiltLayer) -> None:
+    with zipfile.ZipFile(built_layer.zip_path) as archive:
+        infos = archive.infolist()
+    sources = sum(info.compress_size for info in infos if not info.filename.endswith(".pyc"))
+
+    assert sources < 128_000, "the compressed sources outgrew 128 KB"
+    assert built_layer.zip_path.stat().st_size < 512_000, "the zip outgrew 512 KB"
+
+
 def test_entries_are_sorted_stamped_and_moded_alike(built_layer: BuiltLayer) -> None:
     with zipfile.ZipFile(built_layer.zip_path) as archive:
         infos = archive.infolist()
@@ -249,6 +258,22 @@ def test_a_bad_output_dir_is_one_line_from_the_cli(
     )
 
 
+def test_an_output_that_cannot_be_written_is_one_line_and_leaves_nothing_half_done(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    from layer.cli import main as cli
+
+    in_the_way = tmp_path / f"cached-clients-{PROJECT['version']}.zip"
+    in_the_way.mkdir()
+
+    assert cli(["build", "--output-dir", str(tmp_path)]) == 1
+    assert capsys.readouterr().err.splitlines()[-1] == (
+        f"build_layer.sh build: error: {in_the_way}: cannot write it (Is a directory); "
+        "move what is in the way, or give another --output-dir"
+    )
+    assert list(tmp_path.iterdir()) == [in_the_way]
+
+
 def test_missing_output_dirs_are_made_and_removed_again_if_the_build_fails(
     tmp_path: Path,
 ) -> None:
@@ -367,6 +392,25 @@ def test_extension_for_the_target_ties_the_layer_to_it(tmp_path: Path) -> None:
     manifest = json.loads(next((tmp_path / "out").glob("*.json")).read_text())
     assert manifest["compatible_architectures"] == ["x86_64"]
     assert manifest["compatible_runtimes"] == ["python3.11"]
+
+
+def test_wheels_are_chosen_for_lambdas_platform_not_this_machines(tmp_path: Path) -> None:
+    # pip refuses an aarch64 wheel on this x86_64 machine unless told the target platform.
+    wheel = make_wheel(
+        tmp_path,
+        "ccdemo_arm",
+        "cp311-cp311-manylinux2014_aarch64",
+        {"ccdemo_arm/_speed.cpython-311-aarch64-linux-gnu.so": elf_header(ELF_AARCH64)},
+    )
+    requirements = write_requirements(tmp_path, [wheel])
+
+    arguments = ["--output-dir", str(tmp_path / "out"), "--requirements", str(requirements)]
+    assert main([*arguments, "--architecture", "arm64"]) == 0
+
+    manifest = json.loads(next((tmp_path / "out").glob("*.json")).read_text())
+    assert manifest["distributions"]["ccdemo-arm"] == "1.0"
+    assert manifest["installed_for"]["platform"] == "manylinux2014_aarch64"
+    assert manifest["compatible_architectures"] == ["arm64"]
 
 
 def test_extension_for_another_platform_fails(tmp_path: Path) -> None:

@@ -2,6 +2,7 @@
 
 import re
 import subprocess
+import zipfile
 
 import pytest
 from conftest import ROOT, BuiltLayer
@@ -49,3 +50,22 @@ def test_the_aws_cli_example_matches_the_build(built_layer: BuiltLayer) -> None:
     assert f"fileb://dist/{manifest['zip']}" in README
     assert runtimes == manifest["compatible_runtimes"]
     assert architectures == manifest["compatible_architectures"]
+
+
+@pytest.mark.layer
+def test_the_sizes_the_readme_gives_are_the_builds(built_layer: BuiltLayer) -> None:
+    sizes = re.search(
+        r"The zip is about (\d+) KB \(the sources about (\d+) KB of it, the rest bytecode for\s+"
+        r"three runtimes\), (\d+) KB unzipped",
+        README,
+    )
+    zip_kb, sources_kb, unzipped_kb = (int(size) * 1000 for size in sizes.groups())
+    with zipfile.ZipFile(built_layer.zip_path) as archive:
+        infos = archive.infolist()
+    sources = sum(info.compress_size for info in infos if not info.filename.endswith(".pyc"))
+
+    assert sources == pytest.approx(sources_kb, rel=0.15)
+    # The bytecode, so the zip's size, depends on how many local interpreters built it.
+    if len(built_layer.manifest["bytecode"]) == 3:
+        assert built_layer.manifest["zip_bytes"] == pytest.approx(zip_kb, rel=0.15)
+        assert built_layer.manifest["unzipped_bytes"] == pytest.approx(unzipped_kb, rel=0.15)

@@ -46,12 +46,54 @@ def test_a_corrupted_zip_is_refused_naming_the_entry(
         assert "Bad CRC-32" in lines[0]
 
 
+def test_a_zip_whose_directory_asks_for_an_unknown_zip_version_is_refused(
+    built_layer: BuiltLayer, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    damaged = copy_layer(built_layer, tmp_path)
+    data = bytearray(damaged.read_bytes())
+    header = central_header(data, "python/cachetools/func.py")
+    data[header + 6] = 255  # "version needed to extract": 25.5, beyond what zip readers know
+    damaged.write_bytes(bytes(data))
+
+    assert cli(["verify", str(damaged)]) == 1
+    assert capsys.readouterr().out.splitlines() == [
+        f"{damaged.name}: not a readable zip file (zip file version 25.5)"
+    ]
+
+
+def test_an_entry_time_that_is_no_date_does_not_stop_the_smoke_test(
+    built_layer: BuiltLayer, tmp_path: Path
+) -> None:
+    zip_path = copy_layer(built_layer, tmp_path)
+    data = bytearray(zip_path.read_bytes())
+    header = central_header(data, "python/cachetools/func.py")
+    data[header + 14 : header + 16] = (1).to_bytes(2, "little")  # DOS date 1980, month 0, day 1
+    zip_path.write_bytes(bytes(data))
+    rebuild_manifest(built_layer, zip_path)
+
+    assert verify(zip_path) == []
+
+
 def test_a_file_that_is_not_a_zip_is_refused(tmp_path: Path) -> None:
     fake = tmp_path / "cached-clients-1.0.0.zip"
     fake.write_bytes(b"PK\x03\x04 but nothing after")
 
     assert verify(fake) == [
         "cached-clients-1.0.0.zip: not a readable zip file (File is not a zip file)"
+    ]
+
+
+@pytest.mark.parametrize("cut", ["half", "tail"])
+def test_a_truncated_zip_is_refused(
+    built_layer: BuiltLayer, tmp_path: Path, capsys: pytest.CaptureFixture, cut: str
+) -> None:
+    zip_path = copy_layer(built_layer, tmp_path)
+    data = zip_path.read_bytes()
+    zip_path.write_bytes(data[: len(data) // 2] if cut == "half" else data[:-10])
+
+    assert cli(["verify", str(zip_path)]) == 1
+    assert capsys.readouterr().out.splitlines() == [
+        f"{zip_path.name}: not a readable zip file (File is not a zip file)"
     ]
 
 
@@ -90,8 +132,11 @@ def test_links_absolute_and_escaping_paths_are_each_refused(
     link = zipfile.ZipInfo("python/cachetools/link.py", (1980, 1, 1, 0, 0, 0))
     link.create_system = 3
     link.external_attr = (stat.S_IFLNK | 0o777) << 16
+    pipe = regular("python/cachetools/pipe")
+    pipe.external_attr = (stat.S_IFIFO | 0o644) << 16
     extra = [
         (link, b"/etc/passwd"),
+        (pipe, b""),
         (zipfile.ZipInfo("/python/absolute.py"), b""),
         (zipfile.ZipInfo("python/../escape.py"), b""),
     ]
@@ -102,8 +147,67 @@ def test_links_absolute_and_escaping_paths_are_each_refused(
     problems = verify(rewrite(built_layer, tmp_path, add, keep_manifest=False), smoke=False)
 
     assert "python/cachetools/link.py: symbolic link; Lambda layers hold regular files" in problems
+    assert (
+        "python/cachetools/pipe: a pipe, socket or device; Lambda layers hold regular files"
+    ) in problems
     assert "/python/absolute.py: absolute path" in problems
     assert "python/../escape.py: '..' in the path leads outside the layer" in problems
+
+
+def test_paths_with_two_spellings_are_refused(built_layer: BuiltLayer, tmp_path: Path) -> None:
+    extra = [
+        (regular("python/./cachetools/keys.py"), b"raise SystemExit(3)\n"),
+        (regular("python//stray.py"), b""),
+    ]
+
+    def add(info: zipfile.ZipInfo, data: bytes) -> list:
+        return [(info, data), *extra] if info.filename == "python/" else [(info, data)]
+
+    problems = verify(rewrite(built_layer, tmp_path, add, keep_manifest=False), smoke=False)
+
+    assert problems == [
+        f"{name}: '.' or an empty segment in the path; name each entry one way only"
+        for name in ("python/./cachetools/keys.py", "python//stray.py")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("extra", "expected"),
+    [
+        (
+            ["python/cachetools/__init__.py/inner.py"],
+            "python/cachetools/__init__.py: a file, but "
+            "python/cachetools/__init__.py/inner.py needs it to be a directory",
+        ),
+        (
+            ["python/cachetools/func.py/"],
+            "python/cachetools/func.py: a file, but python/cachetools/func.py/ needs it to be a "
+            "directory",
+        ),
+        (
+            ["python/."],
+            "python/.: '.' or an empty segment in the path; name each entry one way only",
+        ),
+    ],
+    ids=["file-under-a-file", "directory-over-a-file", "the-layer-root-as-a-file"],
+)
+def test_entries_that_cannot_be_unpacked_together_are_one_line_each(
+    built_layer: BuiltLayer,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture,
+    extra: list[str],
+    expected: str,
+) -> None:
+    def add(info: zipfile.ZipInfo, data: bytes) -> list:
+        added = [(regular(name), b"" if name.endswith("/") else b"x = 1\n") for name in extra]
+        return [(info, data), *added] if info.filename == "python/" else [(info, data)]
+
+    zip_path = rewrite(built_layer, tmp_path, add, keep_manifest=False)
+
+    assert cli(["verify", str(zip_path)]) == 1
+    output = capsys.readouterr()
+    assert output.out.splitlines() == [expected]
+    assert "Traceback" not in output.err
 
 
 def test_every_problem_is_reported_at_once(built_layer: BuiltLayer, tmp_path: Path) -> None:
@@ -174,6 +278,11 @@ MISSING = object()  # a key left out of the manifest
         ),
         ({"name": 5}, ["name: 5 is not of type 'string'"]),
         (
+            {"name": "other-layer"},
+            ["name says 'other-layer', the zip bundles no such distribution"],
+        ),
+        ({"version": "9.9.9"}, ["version says '9.9.9', the zip gives '1.0.0'"]),
+        (
             {"distributions": ["cachetools"]},
             ["distributions: ['cachetools'] is not of type 'object'"],
         ),
@@ -196,6 +305,8 @@ MISSING = object()  # a key left out of the manifest
         "runtimes-a-string",
         "unknown-runtime",
         "name-not-a-string",
+        "name-not-bundled",
+        "version-not-the-bundled-one",
         "distributions-not-an-object",
         "unzipped-bytes-not-a-number",
         "files-null",
@@ -430,6 +541,14 @@ def rebuild_manifest(built_layer: BuiltLayer, zip_path: Path) -> None:
     zip_path.with_suffix(".json").write_text(json.dumps(manifest))
 
 
+def regular(name: str) -> zipfile.ZipInfo:
+    """A new entry as the build writes one: Unix mode 0644 (0755 for a directory)."""
+    info = zipfile.ZipInfo(name, (1980, 1, 1, 0, 0, 0))
+    kind = stat.S_IFDIR | 0o755 if name.endswith("/") else stat.S_IFREG | 0o644
+    info.create_system, info.external_attr = 3, kind << 16
+    return info
+
+
 def renamed(info: zipfile.ZipInfo, name: str) -> zipfile.ZipInfo:
     copy = zipfile.ZipInfo(name, info.date_time)
     copy.create_system, copy.external_attr = info.create_system, info.external_attr
@@ -452,6 +571,12 @@ def flip_a_byte_inside(zip_path: Path, name: str) -> None:
 def flip_the_recorded_crc(zip_path: Path, name: str) -> None:
     """Change the CRC-32 that the central directory records for ``name``."""
     data = bytearray(zip_path.read_bytes())
+    data[central_header(data, name) + 16] ^= 0xFF
+    zip_path.write_bytes(bytes(data))
+
+
+def central_header(data: bytearray, name: str) -> int:
+    """Where the central directory's header for the entry ``name`` starts."""
     encoded = name.encode()
     # The name follows a 46-byte central header that starts PK\1\2 and gives its length.
     (header,) = [
@@ -461,5 +586,4 @@ def flip_the_recorded_crc(zip_path: Path, name: str) -> None:
         and data[start - 46 : start - 42] == b"PK\x01\x02"
         and int.from_bytes(data[start - 18 : start - 16], "little") == len(encoded)
     ]
-    data[header + 16] ^= 0xFF
-    zip_path.write_bytes(bytes(data))
+    return header
