@@ -583,6 +583,28 @@ def test_the_cache_keeps_to_its_byte_budget(aws, cached, monkeypatch):
     assert grown <= 1.25 * budget
 
 
+def test_the_bytes_counted_for_items_whose_maps_nest_are_the_bytes_they_hold(aws, cached):
+    # What is kept to copy each item counts as well as the item; the budget rests on this.
+    table = _table("nested", ("pk", "S"))
+    attributes = {f"a{number}": {"x": ["v"], "y": {"z": {"q"}}} for number in range(12)}
+    for number in range(60):
+        table.put_item(Item={"pk": f"item-{number}", **attributes})
+    cached.get_item("nested", {"pk": "warm"}, ttl=0)  # the client and its models, not measured
+
+    tracemalloc.start()
+    try:
+        baseline = tracemalloc.get_traced_memory()[0]
+        for number in range(60):
+            assert cached.get_item("nested", {"pk": f"item-{number}"})["a0"] == attributes["a0"]
+        grown = tracemalloc.get_traced_memory()[0] - baseline
+    finally:
+        tracemalloc.stop()
+
+    held = cached.stats()["dynamodb"]
+    assert held["entries"] == 60
+    assert grown <= 1.25 * held["bytes"]
+
+
 def test_the_least_recently_used_item_is_evicted_first(aws, cached, monkeypatch, api_calls):
     monkeypatch.setenv("CACHED_CLIENTS_MAX_BYTES", str(3 * 120_000))
     cached.clear()
