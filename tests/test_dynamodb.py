@@ -1,5 +1,6 @@
 """get_item: values as the Table resource gives them, key canonicalization, isolation, errors."""
 
+import collections
 import enum
 import functools
 import json
@@ -132,6 +133,17 @@ def test_key_order_does_not_matter(aws, cached, api_calls):
     second = cached.get_item("events", {"sk": "b", "pk": "a"})
 
     assert first == second == {"pk": "a", "sk": "b", "value": "x"}
+    assert api_calls.count("dynamodb", "GetItem") == 1
+
+
+def test_a_key_in_a_dict_subclass_shares_the_plain_dicts_entry(aws, cached, api_calls):
+    table = _table("events", ("pk", "S"), ("sk", "S"))
+    table.put_item(Item={"pk": "a", "sk": "b", "value": "x"})
+    expected = {"pk": "a", "sk": "b", "value": "x"}
+
+    assert cached.get_item("events", {"pk": "a", "sk": "b"}) == expected
+    assert cached.get_item("events", collections.OrderedDict(sk="b", pk="a")) == expected
+    assert cached.get_item("events", collections.defaultdict(str, pk="a", sk="b")) == expected
     assert api_calls.count("dynamodb", "GetItem") == 1
 
 
