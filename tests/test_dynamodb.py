@@ -190,6 +190,21 @@ def test_consistent_read_always_reads_upstream_and_refreshes_the_entry(items, ca
     assert api_calls.count("dynamodb", "GetItem") == 3
 
 
+def test_a_consistent_read_asks_dynamodb_for_one_and_a_plain_read_does_not(items, cached):
+    # moto always reads consistently, so only the request itself shows the difference.
+    key, answer = {"pk": {"S": "widget"}}, {"Item": {"pk": {"S": "widget"}}}
+    with Stubber(cached.client("dynamodb")) as stubber:
+        stubber.add_response("get_item", answer, {"TableName": "items", "Key": key})
+        stubber.add_response(
+            "get_item", answer, {"TableName": "items", "Key": key, "ConsistentRead": True}
+        )
+
+        cached.get_item("items", {"pk": "widget"})
+        cached.get_item("items", {"pk": "widget"}, consistent_read=True)
+
+        stubber.assert_no_pending_responses()
+
+
 def test_a_missing_table_error_reaches_the_caller_and_is_not_cached(aws, cached, api_calls):
     for _ in range(2):
         with pytest.raises(ClientError) as raised:
@@ -249,6 +264,7 @@ SHAPES = {
     "map of maps of maps": {"a": {"b": {"c": ["d"]}, "e": "f"}, "g": [{"h": "i"}]},
     "map of binaries": {"raw": Binary(b"\x02"), "blobs": {Binary(b"1"), Binary(b"2")}},
     "map of many lists": {f"k{index}": [str(index)] for index in range(40)},
+    "no nested value at all": "a string",
 }
 
 
