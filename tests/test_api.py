@@ -1,5 +1,6 @@
 """stats() and clear() across every cache."""
 
+import sys
 import threading
 
 import boto3
@@ -84,3 +85,43 @@ def test_a_read_in_flight_during_clear_is_returned_but_not_kept(table, cached, a
     assert cached.stats() == {name: dict.fromkeys(FIELDS, 0) for name in ("sts", "dynamodb")}
     assert cached.get_item("items", {"pk": "b"}) == {"pk": "b"}
     assert api_calls.count("dynamodb", "GetItem") == 2
+
+
+def _pause_client_creation(entered: threading.Event, release: threading.Event, made: list):
+    """A tracer for a thread: it stops at botocore's create_client until released, and
+    records what each create_client returns (the client made)."""
+
+    def returned(frame, event, arg):
+        if event == "return":
+            made.append(arg)
+        return returned
+
+    def tracer(frame, event, _arg):
+        if event == "call" and frame.f_code.co_name == "create_client":
+            entered.set()
+            release.wait(30)
+            return returned
+        return None
+
+    return tracer
+
+
+def test_a_client_made_while_clear_runs_is_not_kept_past_it(aws, cached):
+    entered, release, made = threading.Event(), threading.Event(), []
+    tracer = _pause_client_creation(entered, release, made)
+
+    def make() -> None:
+        sys.settrace(tracer)
+        cached.client("sqs")
+
+    maker = threading.Thread(target=make)
+    maker.start()
+    assert entered.wait(30)
+    clearing = threading.Thread(target=cached.clear)
+    clearing.start()
+    release.set()
+    maker.join(30)
+    clearing.join(30)
+
+    assert made
+    assert cached.client("sqs") is not made[-1]

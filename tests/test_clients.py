@@ -98,6 +98,37 @@ def test_24_threads_asking_at_once_share_one_client_and_one_assume_role(
     assert api_calls.count("dynamodb", "ListTables") == 24
 
 
+KEPT_CLIENTS = 32  # what README promises: the clients made last are kept, no more
+
+
+def test_the_clients_made_last_are_kept_and_older_ones_made_anew(aws, cached, api_calls):
+    # A role per tenant would otherwise keep a botocore session per tenant, forever.
+    def tenant(number: int) -> object:
+        return cached.client("dynamodb", role_arn=ROLE, session_name=f"tenant-{number}")
+
+    first = tenant(0)
+    made = [tenant(number) for number in range(1, KEPT_CLIENTS + 1)]
+
+    assert [tenant(number) for number in range(2, KEPT_CLIENTS + 1)] == made[1:]
+    assert tenant(0) is not first
+    assert api_calls.count() == 0
+
+
+def test_a_client_already_handed_out_keeps_working_after_it_is_dropped(
+    moto_endpoint, monkeypatch, cached, api_calls
+):
+    monkeypatch.setenv("AWS_ENDPOINT_URL", moto_endpoint)
+    cached.clear()
+    kept = cached.client("sts", role_arn=OTHER_ACCOUNT_ROLE, session_name="kept")
+    for number in range(KEPT_CLIENTS):
+        cached.client("sts", role_arn=ROLE, session_name=f"tenant-{number}")
+
+    identity = kept.get_caller_identity()
+
+    assert identity["Arn"].endswith(":assumed-role/reader/kept")
+    assert cached.client("sts", role_arn=OTHER_ACCOUNT_ROLE, session_name="kept") is not kept
+
+
 def test_clear_drops_every_client(aws, cached):
     default, role = cached.client("dynamodb"), cached.client("dynamodb", role_arn=ROLE)
 

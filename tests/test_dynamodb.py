@@ -1,5 +1,6 @@
 """get_item: values as the Table resource gives them, key canonicalization, isolation, errors."""
 
+import collections
 import enum
 import functools
 import json
@@ -135,6 +136,17 @@ def test_key_order_does_not_matter(aws, cached, api_calls):
     assert api_calls.count("dynamodb", "GetItem") == 1
 
 
+def test_a_key_in_a_dict_subclass_shares_the_plain_dicts_entry(aws, cached, api_calls):
+    table = _table("events", ("pk", "S"), ("sk", "S"))
+    table.put_item(Item={"pk": "a", "sk": "b", "value": "x"})
+    expected = {"pk": "a", "sk": "b", "value": "x"}
+
+    assert cached.get_item("events", {"pk": "a", "sk": "b"}) == expected
+    assert cached.get_item("events", collections.OrderedDict(sk="b", pk="a")) == expected
+    assert cached.get_item("events", collections.defaultdict(str, pk="a", sk="b")) == expected
+    assert api_calls.count("dynamodb", "GetItem") == 1
+
+
 def test_an_int_and_an_equal_decimal_share_an_entry_a_string_does_not(aws, cached, api_calls):
     _table("numbers", ("id", "N")).put_item(Item={"id": 1, "as": "number"})
 
@@ -176,6 +188,21 @@ def test_consistent_read_always_reads_upstream_and_refreshes_the_entry(items, ca
     assert cached.get_item("items", {"pk": "widget"})["status"] == "retired"
 
     assert api_calls.count("dynamodb", "GetItem") == 3
+
+
+def test_a_consistent_read_asks_dynamodb_for_one_and_a_plain_read_does_not(items, cached):
+    # moto always reads consistently, so only the request itself shows the difference.
+    key, answer = {"pk": {"S": "widget"}}, {"Item": {"pk": {"S": "widget"}}}
+    with Stubber(cached.client("dynamodb")) as stubber:
+        stubber.add_response("get_item", answer, {"TableName": "items", "Key": key})
+        stubber.add_response(
+            "get_item", answer, {"TableName": "items", "Key": key, "ConsistentRead": True}
+        )
+
+        cached.get_item("items", {"pk": "widget"})
+        cached.get_item("items", {"pk": "widget"}, consistent_read=True)
+
+        stubber.assert_no_pending_responses()
 
 
 def test_a_missing_table_error_reaches_the_caller_and_is_not_cached(aws, cached, api_calls):
@@ -237,6 +264,7 @@ SHAPES = {
     "map of maps of maps": {"a": {"b": {"c": ["d"]}, "e": "f"}, "g": [{"h": "i"}]},
     "map of binaries": {"raw": Binary(b"\x02"), "blobs": {Binary(b"1"), Binary(b"2")}},
     "map of many lists": {f"k{index}": [str(index)] for index in range(40)},
+    "no nested value at all": "a string",
 }
 
 
@@ -581,6 +609,28 @@ def test_the_cache_keeps_to_its_byte_budget(aws, cached, monkeypatch):
     assert held["evictions"] == 65 - held["entries"]
     assert 8 <= held["entries"] <= 12
     assert grown <= 1.25 * budget
+
+
+def test_the_bytes_counted_for_items_whose_maps_nest_are_the_bytes_they_hold(aws, cached):
+    # What is kept to copy each item counts as well as the item; the budget rests on this.
+    table = _table("nested", ("pk", "S"))
+    attributes = {f"a{number}": {"x": ["v"], "y": {"z": {"q"}}} for number in range(12)}
+    for number in range(60):
+        table.put_item(Item={"pk": f"item-{number}", **attributes})
+    cached.get_item("nested", {"pk": "warm"}, ttl=0)  # the client and its models, not measured
+
+    tracemalloc.start()
+    try:
+        baseline = tracemalloc.get_traced_memory()[0]
+        for number in range(60):
+            assert cached.get_item("nested", {"pk": f"item-{number}"})["a0"] == attributes["a0"]
+        grown = tracemalloc.get_traced_memory()[0] - baseline
+    finally:
+        tracemalloc.stop()
+
+    held = cached.stats()["dynamodb"]
+    assert held["entries"] == 60
+    assert grown <= 1.25 * held["bytes"]
 
 
 def test_the_least_recently_used_item_is_evicted_first(aws, cached, monkeypatch, api_calls):

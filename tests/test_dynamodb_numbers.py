@@ -72,6 +72,8 @@ def test_the_request_carries_the_number_in_its_canonical_form(cached, given, sen
         (-(10**38) - 1, "more than 38 significant digits"),
         (Decimal("1E+126"), "1E-130 to 9.9E\\+125"),
         (Decimal("1E-131"), "1E-130 to 9.9E\\+125"),
+        (Decimal("1E+999999999"), "1E-130 to 9.9E\\+125"),
+        (Decimal("-1E-999999999"), "1E-130 to 9.9E\\+125"),
         (Decimal("-Infinity"), "finite"),
     ],
 )

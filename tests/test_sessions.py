@@ -1,5 +1,6 @@
 """role_session: boto3 sessions whose credentials refresh themselves from the STS cache."""
 
+import datetime
 import logging
 import time
 from decimal import Decimal
@@ -82,6 +83,50 @@ def test_a_session_kept_for_later_keeps_working_after_its_credentials_expire(
     assert second == third
     assert len(sts_stand_in.assume_calls) == 2
     assert not [record for record in caplog.records if record.levelno >= logging.WARNING]
+
+
+def _wait_until_left(credentials, seconds: float) -> None:
+    left = datetime.timedelta(seconds=seconds)
+    while credentials.expiration - datetime.datetime.now(datetime.UTC) > left:
+        time.sleep(0.02)
+
+
+def test_a_kept_session_signs_with_new_credentials_once_less_than_the_margin_is_left(
+    sts_stand_in, cached
+):
+    # Two-second credentials: the margin is one second, half their life.
+    sts_stand_in.lifetime = 2.0
+    sts = cached.role_session(ROLE).client("sts")
+    sts.get_caller_identity()
+    first = cached.assume_role(ROLE)  # the same entry: what the session signed with
+
+    _wait_until_left(first, seconds=0.9)
+    sts.get_caller_identity()
+
+    assert sts_stand_in.signed_by[0] == first.access_key_id
+    assert sts_stand_in.signed_by[1] != first.access_key_id
+    assert len(sts_stand_in.assume_calls) == 2
+
+
+def test_a_kept_session_raises_a_failed_refresh_once_less_than_the_margin_is_left(
+    sts_stand_in, cached, monkeypatch
+):
+    from botocore.exceptions import ClientError
+
+    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")  # botocore's own retries would sleep
+    cached.clear()
+    sts_stand_in.lifetime = 2.0
+    sts = cached.role_session(ROLE).client("sts")
+    sts.get_caller_identity()
+    first = cached.assume_role(ROLE)
+    sts_stand_in.error_code, sts_stand_in.error_status = "Throttling", 400
+
+    _wait_until_left(first, seconds=0.9)
+    with pytest.raises(ClientError) as raised:
+        sts.get_caller_identity()
+
+    assert raised.value.response["Error"]["Code"] == "Throttling"
+    assert sts_stand_in.signed_by == [first.access_key_id]
 
 
 def test_role_session_against_moto_server_reads_the_other_account(

@@ -3,6 +3,7 @@
 import datetime
 import logging
 import pickle
+import threading
 import time
 from decimal import Decimal
 from fractions import Fraction
@@ -27,6 +28,32 @@ def test_identical_call_within_ttl_makes_no_sts_call(aws, cached, api_calls):
     assert api_calls.count("sts", "AssumeRole") == 1
     assert cached.stats()["sts"]["hits"] == 1
     assert cached.stats()["sts"]["misses"] == 1
+
+
+def test_twenty_threads_on_a_cold_role_make_one_assume_role_and_share_its_answer(
+    aws, cached, api_calls
+):
+    def hold(**_) -> None:  # keep the first AssumeRole in flight until the others wait on it
+        deadline = time.monotonic() + 10
+        while cached.stats()["sts"]["hits"] < 19 and time.monotonic() < deadline:
+            time.sleep(0.005)
+
+    cached.client("sts").meta.events.register("before-send.sts.AssumeRole", hold)
+    barrier, answers = threading.Barrier(20), []
+
+    def ask() -> None:
+        barrier.wait(10)
+        answers.append(cached.assume_role(ROLE))
+
+    threads = [threading.Thread(target=ask) for _ in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+
+    assert len(answers) == 20
+    assert len(set(answers)) == 1
+    assert api_calls.count("sts", "AssumeRole") == 1
 
 
 def test_credentials_fields_are_strings_and_an_aware_utc_expiration(aws, cached):

@@ -36,6 +36,10 @@ logger = logging.getLogger("cached_clients")
 # The first element of the identity of the default credential chain.
 _DEFAULT = "default"
 
+# Each identity's clients hold a botocore session of their own, some 340 KiB with its client:
+# a handler that assumes a role per tenant would otherwise grow until Lambda stops it.
+_MAX_CLIENTS = 32
+
 
 class _State:
     """What this module has made so far, and the lock to make it under; forget() starts afresh.
@@ -169,10 +173,25 @@ def client_for(
             if session is None:
                 session = _made.sessions[identity] = session_factory()
             logger.debug("making a %s client for %s", service_name, region_name)
-            found = _made.clients[key] = _maker(identity, session, service_name)(
+            found = _maker(identity, session, service_name)(
                 service_name, region_name=region_name, endpoint_url=endpoint_url
             )
+            _made.clients[key] = found
+            if len(_made.clients) > _MAX_CLIENTS:
+                _drop_oldest()
         return found
+
+
+def _drop_oldest() -> None:
+    """Forget the client made longest ago, and its identity's sessions once no client of that
+    identity is left (under the lock); whoever still holds the client may go on using it."""
+    key = next(iter(_made.clients))
+    del _made.clients[key]
+    identity = key[3]
+    if all(other[3] != identity for other in _made.clients):
+        _made.sessions.pop(identity, None)
+        _made.boto3_sessions.pop(identity, None)
+    logger.debug("forgot the %s client made longest ago, to keep %d", key[0], _MAX_CLIENTS)
 
 
 def _maker(identity: tuple, session: object, service_name: str) -> Callable[..., object]:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
+
 from cached_clients import _boto, _roles, _sessions, _sts
 
 __all__ = ["Resolved", "client", "forget", "resolve"]
@@ -11,13 +14,21 @@ _resolved: dict[tuple, Resolved] = {}
 
 
 class Resolved:
-    """A client with the region it was made for."""
+    """Checked client arguments: the region they resolved to, and the way to their client.
 
-    __slots__ = ("client", "region")
+    It holds no client: the clients kept are the ones _boto keeps, within its bound.
+    """
 
-    def __init__(self, client: object, region: str | None) -> None:
-        self.client = client
+    __slots__ = ("_make", "region")
+
+    def __init__(self, make: Callable[[], object], region: str | None) -> None:
+        self._make = make
         self.region = region
+
+    @property
+    def client(self) -> object:
+        """The cached client, made again if it was dropped (by clear(), a fork or the bound)."""
+        return self._make()
 
 
 def client(
@@ -87,8 +98,11 @@ def _make(
         def factory() -> object:
             return _sessions.botocore_session_for(scope)
 
-    made = _boto.client_for(identity, factory, service_name, region, endpoint_url)
-    found = Resolved(made, region)
+    make = functools.partial(
+        _boto.client_for, identity, factory, service_name, region, endpoint_url
+    )
+    make()  # made now, so that a service or region that botocore refuses raises here
+    found = Resolved(make, region)
     if len(_resolved) < _MAX_RESOLVED:
         _resolved[raw] = found
     return found

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import types
 from collections.abc import Callable
 from decimal import Decimal
 
@@ -21,7 +22,7 @@ class StoredItem:
 
     def __init__(self, item: dict | None) -> None:
         self.copy: Callable[[], dict | None] = _plan(item)
-        self.size = deep_size(item)
+        self.size = deep_size(item) + _plan_size(self.copy)
 
 
 def deep_size(value: object) -> int:
@@ -34,6 +35,24 @@ def deep_size(value: object) -> int:
     if kind is _binary_type():
         return _sizeof(value) + _sizeof(value.value)
     return _sizeof(value)
+
+
+def _plan_size(copy: object) -> int:
+    """Bytes held by a copy plan beyond the item: its closures, their cells and the tuples
+    they hold. The names and values it refers to belong to the item, counted already."""
+    kind = type(copy)
+    if kind is tuple:
+        return _sizeof(copy) + sum(_plan_size(element) for element in copy)
+    if kind is types.BuiltinMethodType:
+        return _sizeof(copy)  # item.copy, bound to the stored item
+    closure = copy.__closure__ if kind is types.FunctionType else None
+    if closure is None:
+        return 0  # a function that every plan shares, or a name or value of the item
+    return (
+        _sizeof(copy)
+        + _sizeof(closure)
+        + sum(_sizeof(cell) + _plan_size(cell.cell_contents) for cell in closure)
+    )
 
 
 def _plan(item: dict | None) -> Callable[[], dict | None]:

@@ -45,7 +45,7 @@ def canonical_key(key: object) -> tuple:
 
 
 def _general_key(key: object) -> tuple:
-    if type(key) is not dict:
+    if not isinstance(key, dict):  # an OrderedDict or a defaultdict is a dict too
         raise TypeError(f"key must be a dict of attribute names to values, not {_kind(key)}")
     if not key:
         raise ValueError("key must name at least one key attribute, not be empty")

@@ -53,6 +53,12 @@ def _canonical(name: str, value: int | Decimal) -> int | Decimal:
         value = Decimal(value)
     if not value.is_finite():
         raise ValueError(f"key[{name!r}] is {value}; DynamoDB numbers must be finite")
+    # Checked first: normalizing 1E+999999999 overflows the context, which would read as
+    # too many digits. Stripping trailing zeros leaves adjusted() as it is.
+    if value and not _MIN_ADJUSTED <= value.adjusted() <= _MAX_ADJUSTED:
+        raise ValueError(
+            f"key[{name!r}] is {value}; DynamoDB numbers run from 1E-130 to 9.9E+125 in size"
+        )
 
     try:
         normalized = value.normalize(_EXACT)
@@ -61,10 +67,6 @@ def _canonical(name: str, value: int | Decimal) -> int | Decimal:
             f"key[{name!r}] has more than {_DIGITS} significant digits; DynamoDB keeps "
             f"{_DIGITS} at most"
         ) from None
-    if normalized and not _MIN_ADJUSTED <= normalized.adjusted() <= _MAX_ADJUSTED:
-        raise ValueError(
-            f"key[{name!r}] is {value}; DynamoDB numbers run from 1E-130 to 9.9E+125 in size"
-        )
 
     if normalized.as_tuple().exponent >= 0 and normalized.adjusted() < _DIGITS:
         return int(normalized)  # what boto3 and DynamoDB write for a whole number

@@ -80,9 +80,12 @@ def _credentials_class() -> type:
             fetched = _sts.fetch(self._scope, self._ttl)
             # botocore refreshes below its advisory window (15 min by default) and insists below
             # the mandatory one (10 min): with 900-second credentials it would refresh on every
-            # request and warn. Our margin is the point where the cache hands out new ones.
+            # request and warn. Our margin is where the cache hands out new ones, and both
+            # windows end there: a refresh that fails below the margin is raised, as
+            # assume_role raises it, where botocore's advisory window would sign on with the
+            # old credentials and ask STS again before every request.
             self._advisory_refresh_timeout = fetched.margin
-            self._mandatory_refresh_timeout = fetched.margin / 2
+            self._mandatory_refresh_timeout = fetched.margin
             credentials = fetched.credentials
             return {
                 "access_key": credentials.access_key_id,
