@@ -183,6 +183,21 @@ def test_the_budget_evicts_the_least_recently_used_entry(clock):
     }
 
 
+def test_a_refreshed_entry_replaces_its_own_and_evicts_only_what_it_must(clock):
+    overhead = 400
+    core = _core(clock, max_bytes=3 * (overhead + 10))
+    for key in "abc":
+        _get(core, key, key * 10, ttl=100)
+    clock.now += 200
+    _get(core, "a", "a" * 20, ttl=100)
+
+    stats = core.stats()
+    assert stats["evictions"] == 1
+    assert stats["entries"] == 2
+    assert stats["bytes"] == 2 * overhead + 20 + 10
+    assert core.lookup("a") == "a" * 20
+
+
 def test_a_value_bigger_than_the_budget_is_returned_and_logged(clock, caplog):
     caplog.set_level(logging.DEBUG, logger="cached_clients")
     core = _core(clock, max_bytes=1000)

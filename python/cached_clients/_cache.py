@@ -299,6 +299,9 @@ class Cache:
         self._settle()
         expires = started + lifetime
         entry = (value, expires, started, size, min(expires, started + self._default_ttl))
+        # Drop the key's own old entry first: left in place, the LRU could evict it to make
+        # room for its successor and count that as an eviction.
+        self._budget.pop(key, None)
         self._budget[key] = entry
         self._index[key] = entry
 
