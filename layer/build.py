@@ -136,7 +136,7 @@ def _parser() -> Parser:
     parser.add_argument("--output-dir", type=Path, default=PROJECT / "dist", metavar="DIR")
     parser.add_argument(
         "--requirements",
-        type=Path,
+        type=_readable_file,
         default=PROJECT / "layer" / "requirements.txt",
         metavar="FILE",
         help="what to bundle besides cached_clients, pinned with --hash (default: %(default)s)",
@@ -163,7 +163,7 @@ def _parser() -> Parser:
     )
     parser.add_argument(
         "--max-unzipped-bytes",
-        type=int,
+        type=_positive_int,
         default=MAX_UNZIPPED_BYTES,
         metavar="N",
         help="fail above this unzipped size; lower it to leave room for the function and "
@@ -171,12 +171,31 @@ def _parser() -> Parser:
     )
     parser.add_argument(
         "--warn-zip-bytes",
-        type=int,
+        type=_positive_int,
         default=MAX_DIRECT_UPLOAD_BYTES,
         metavar="N",
         help="warn above this zip size, which must go through S3 (default: %(default)s)",
     )
     return parser
+
+
+def _positive_int(text: str) -> int:
+    """A byte count given on the command line: a whole number above zero."""
+    try:
+        number = int(text)
+    except ValueError:
+        number = 0
+    if number <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of bytes above 0")
+    return number
+
+
+def _readable_file(text: str) -> Path:
+    """A requirements file that exists, checked before the wheel is built."""
+    path = Path(text)
+    if not path.is_file():
+        raise argparse.ArgumentTypeError(f"{text} is not a file")
+    return path
 
 
 def _versions(text: str) -> tuple[tuple[int, int], ...]:

@@ -33,6 +33,14 @@ def test_build_help_names_lambdas_limits(capsys: pytest.CaptureFixture) -> None:
             ["build", "--today", "someday"],
             "argument --today: invalid fromisoformat value: 'someday'",
         ),
+        (
+            ["build", "--max-unzipped-bytes", "-5"],
+            "argument --max-unzipped-bytes: '-5' is not a whole number of bytes above 0",
+        ),
+        (
+            ["build", "--requirements", "no-such-file.txt"],
+            "argument --requirements: no-such-file.txt is not a file",
+        ),
         (["verify", "one.zip", "two.zip"], "unrecognized arguments: two.zip"),
         (["publish", "--dry-run=yes"], "argument --dry-run: ignored explicit argument 'yes'"),
         (["attach"], "the following arguments are required: --layer-arn"),
