@@ -120,8 +120,8 @@ def pyc_fault(name: str, head: bytes) -> str | None:
 
 
 def _compile_environment() -> dict[str, str]:
-    # Set ordering inside constants (frozensets) follows string hashing, so a fixed seed
-    # is what makes the marshalled bytecode the same on every build.
+    # Where marshal writes frozenset constants in hash order, only a fixed seed keeps the
+    # bytecode the same on every build; where it sorts them, the seed costs nothing.
     environment = {key: value for key, value in os.environ.items() if not key.startswith("PYTHON")}
     environment["PYTHONHASHSEED"] = "0"
     return environment
