@@ -4,6 +4,7 @@ import contextlib
 import logging
 import os
 from collections.abc import Iterator
+from urllib.parse import urlsplit
 
 import boto3
 import botocore.config
@@ -46,6 +47,7 @@ NO_CREDENTIALS = (
     "AWS_SECRET_ACCESS_KEY), or run 'aws configure' / 'aws sso login'"
 )
 NO_REGION = "no AWS region given; pass --region REGION or set AWS_REGION"
+ENDPOINT_ADVICE = "pass --endpoint-url as http(s)://HOST[:PORT]"
 
 ADVICE = [
     (
@@ -99,11 +101,22 @@ def lambda_client(region: str, endpoint_url: str | None = None):
     # botocore says at INFO where it found credentials; the CLI's stderr is for our steps.
     logging.getLogger("botocore").setLevel(logging.WARNING)
 
+    if endpoint_url is not None:
+        _check_endpoint_url(endpoint_url)
     with translated():
         session = boto3.Session(region_name=region)
         if session.get_credentials() is None:
             raise LayerError(NO_CREDENTIALS)
         return session.client("lambda", endpoint_url=endpoint_url, config=CLIENT_CONFIG)
+
+
+def _check_endpoint_url(endpoint_url: str) -> None:
+    """Refuse a URL that urllib cannot take apart (a port out of range, a broken IPv6 host):
+    botocore would raise a bare ValueError for it at the first request."""
+    try:
+        _ = urlsplit(endpoint_url).port  # reading the port is what checks it
+    except ValueError as error:
+        raise LayerError(f"--endpoint-url {endpoint_url}: {error}; {ENDPOINT_ADVICE}") from None
 
 
 @contextlib.contextmanager
@@ -117,8 +130,7 @@ def translated(subject: str = "", region: str = "") -> Iterator[None]:
         # botocore raises a bare ValueError for an endpoint URL it cannot parse.
         if "endpoint" not in str(error).lower():
             raise
-        advice = "pass --endpoint-url as http(s)://HOST[:PORT]"
-        raise LayerError(f"{one_line(error)}; {advice}") from error
+        raise LayerError(f"{one_line(error)}; {ENDPOINT_ADVICE}") from error
 
 
 def describe(error: Exception, subject: str = "", region: str = "") -> str:
