@@ -48,6 +48,7 @@ NO_CREDENTIALS = (
 )
 NO_REGION = "no AWS region given; pass --region REGION or set AWS_REGION"
 ENDPOINT_ADVICE = "pass --endpoint-url as http(s)://HOST[:PORT]"
+SETTINGS_ADVICE = "fix the AWS_* variables in the environment, or the profile in ~/.aws/config"
 
 ADVICE = [
     (
@@ -102,21 +103,35 @@ def lambda_client(region: str, endpoint_url: str | None = None):
     logging.getLogger("botocore").setLevel(logging.WARNING)
 
     if endpoint_url is not None:
-        _check_endpoint_url(endpoint_url)
+        _check_endpoint_url(endpoint_url, ENDPOINT_ADVICE)
     with translated():
         session = boto3.Session(region_name=region)
         if session.get_credentials() is None:
             raise LayerError(NO_CREDENTIALS)
+        client = _client(session, endpoint_url)
+    # One from AWS_ENDPOINT_URL(_LAMBDA) or the profile, which botocore takes apart only later.
+    _check_endpoint_url(client.meta.endpoint_url, SETTINGS_ADVICE)
+    return client
+
+
+def _client(session: boto3.Session, endpoint_url: str | None):
+    try:
         return session.client("lambda", endpoint_url=endpoint_url, config=CLIENT_CONFIG)
+    except ValueError as error:
+        # botocore reads the AWS_* settings here and raises a bare ValueError for a malformed
+        # one (AWS_MAX_ATTEMPTS=abc); translated() words an --endpoint-url it cannot parse.
+        if endpoint_url is not None and "endpoint" in str(error).lower():
+            raise
+        raise LayerError(f"{one_line(error)}; {SETTINGS_ADVICE}") from None
 
 
-def _check_endpoint_url(endpoint_url: str) -> None:
+def _check_endpoint_url(endpoint_url: str, advice: str) -> None:
     """Refuse a URL that urllib cannot take apart (a port out of range, a broken IPv6 host):
     botocore would raise a bare ValueError for it at the first request."""
     try:
         _ = urlsplit(endpoint_url).port  # reading the port is what checks it
     except ValueError as error:
-        raise LayerError(f"--endpoint-url {endpoint_url}: {error}; {ENDPOINT_ADVICE}") from None
+        raise LayerError(f"endpoint URL {endpoint_url}: {error}; {advice}") from None
 
 
 @contextlib.contextmanager
