@@ -46,6 +46,8 @@ def verify(
 ) -> list[str]:
     """Every problem found in the zip and its manifest (beside it unless given); [] if none."""
     if not zip_path.is_file():
+        if zip_path.exists():  # a directory, a pipe or a device
+            raise LayerError(f"{zip_path} is not a file; pass the zip that ./build_layer.sh built")
         raise LayerError(f"{zip_path}: no such file; run ./build_layer.sh to build it")
 
     entries, problems = read_entries(zip_path)

@@ -2,6 +2,7 @@
 
 import datetime
 import json
+import os
 import shutil
 import stat
 import sys
@@ -384,6 +385,15 @@ def test_a_missing_zip_is_one_error_line(tmp_path: Path, capsys: pytest.CaptureF
         verify(tmp_path / "absent.zip")
     assert cli(["verify", str(tmp_path / "absent.zip")]) == 1
     assert capsys.readouterr().err.count("\n") == 1
+
+
+def test_a_directory_or_pipe_given_as_the_zip_is_not_called_missing(tmp_path: Path) -> None:
+    pipe = tmp_path / "pipe.zip"
+    os.mkfifo(pipe)
+
+    for path in (tmp_path, pipe):
+        with pytest.raises(LayerError, match=r"is not a file; pass the zip that \./build_layer"):
+            verify(path)
 
 
 def test_bytecode_the_runtime_cannot_use_is_reported(
