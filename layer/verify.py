@@ -9,7 +9,7 @@ from typing import Any
 from layer._agreement import ZipFacts, disagreements, zip_facts
 from layer._args import Parser
 from layer.entries import check_entries, path_conflicts, read_entries
-from layer.errors import LayerError
+from layer.errors import LayerError, printable
 from layer.extensions import ARCHITECTURES
 from layer.manifest import manifest_path, read_manifest
 from layer.manifest_schema import shape_problems
@@ -29,7 +29,7 @@ def main(argv: list[str]) -> int:
     zip_path = arguments.zip or _default_zip()
     problems = verify(zip_path, arguments.manifest, smoke=not arguments.no_smoke)
     for problem in problems:
-        print(problem)
+        print(printable(problem))
     if problems:
         logger.error("%s: %d problem(s); fix them and build again", zip_path.name, len(problems))
         return 1

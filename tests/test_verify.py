@@ -14,7 +14,7 @@ import pytest
 from conftest import BuiltLayer
 
 from layer.cli import main as cli
-from layer.errors import LayerError
+from layer.errors import LayerError, raise_for
 from layer.interpreters import discover
 from layer.runtimes import RUNTIMES
 from layer.verify import verify
@@ -153,6 +153,32 @@ def test_links_absolute_and_escaping_paths_are_each_refused(
     ) in problems
     assert "/python/absolute.py: absolute path" in problems
     assert "python/../escape.py: '..' in the path leads outside the layer" in problems
+
+
+def test_a_name_with_control_characters_stays_on_its_line(
+    built_layer: BuiltLayer, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    # A newline would split the problem in two; an escape sequence would reach the terminal.
+    odd = regular("python/cachetools/odd\nname\x1b[2J.txt")
+
+    def add(info: zipfile.ZipInfo, data: bytes) -> list:
+        return [(info, data), (odd, b"")] if info.filename == "python/" else [(info, data)]
+
+    zip_path = rewrite(built_layer, tmp_path, add)
+
+    assert cli(["verify", "--no-smoke", str(zip_path)]) == 1
+    out = capsys.readouterr().out
+    assert "\x1b" not in out
+    named = [line for line in out.splitlines() if "odd" in line]
+    assert named == [
+        f"python/cachetools/odd\\nname\\x1b[2J.txt: in the zip but not listed in "
+        f"{zip_path.with_suffix('.json').name}"
+    ]
+    # publish refuses with the same problems, through raise_for.
+    with pytest.raises(LayerError) as refused:
+        odd_ones = [problem for problem in verify(zip_path, smoke=False) if "odd" in problem]
+        raise_for(odd_ones, str(zip_path), "fix that")
+    assert "odd\\nname\\x1b" in str(refused.value)
 
 
 def test_paths_with_two_spellings_are_refused(built_layer: BuiltLayer, tmp_path: Path) -> None:
