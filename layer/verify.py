@@ -6,6 +6,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
+from layer import build
 from layer._agreement import ZipFacts, disagreements, zip_facts
 from layer._args import Parser
 from layer.entries import check_entries, path_conflicts, read_entries
@@ -59,16 +60,33 @@ def verify(
     manifest, valid, problems = _manifest(zip_path, manifest_path)
     claimed = _claimed(manifest, valid, facts, day)
     problems = check_entries(entries, claimed["compatible_architectures"]) + problems
+    oversized = _size_problems(zip_path, entries)
+    problems += oversized
     if manifest is not None:
         problems += disagreements(manifest, valid, zip_path, facts, day)
 
-    # Lambda could not unpack such a zip either, and unpacking it here would fail half-way.
-    unpackable = not any(entry.fault for entry in entries) and not path_conflicts(entries)
+    # Lambda could not unpack such a zip either, and unpacking it here would fail half-way
+    # (or, for one over Lambda's size limit, fill the disk).
+    unpackable = (
+        not any(entry.fault for entry in entries) and not path_conflicts(entries) and not oversized
+    )
     if smoke and unpackable and claimed["compatible_runtimes"]:
         names = {entry.name for entry in entries}
         runtimes = claimed["compatible_runtimes"]
         problems += smoke_test(zip_path, runtimes, facts.versions(), names)
     return problems
+
+
+def _size_problems(zip_path: Path, entries: list) -> list[str]:
+    """A line if the entries unpack to more than Lambda allows (publish refuses that too)."""
+    limit = build.MAX_UNZIPPED_BYTES
+    unzipped = sum(entry.size for entry in entries if not entry.is_dir)
+    if unzipped <= limit:
+        return []
+    return [
+        f"{zip_path.name}: unpacks to {unzipped:,} bytes, over the {limit:,} that Lambda allows "
+        "a function and all its layers together"
+    ]
 
 
 def _parser() -> Parser:

@@ -155,6 +155,25 @@ def test_links_absolute_and_escaping_paths_are_each_refused(
     assert "python/../escape.py: '..' in the path leads outside the layer" in problems
 
 
+def test_a_layer_over_lambdas_unzipped_limit_is_refused_and_not_unpacked(
+    built_layer: BuiltLayer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # publish refuses such a zip, so verify must not call it fine; a limit the built layer
+    # exceeds stands in for a zip of more than 250 MiB.
+    limit = built_layer.manifest["unzipped_bytes"] - 1
+    monkeypatch.setattr("layer.build.MAX_UNZIPPED_BYTES", limit)
+
+    def no_smoke(*args: object) -> list[str]:
+        raise AssertionError("unpacked a layer Lambda would not take")
+
+    monkeypatch.setattr("layer.verify.smoke_test", no_smoke)
+
+    assert verify(built_layer.zip_path) == [
+        f"{built_layer.zip_path.name}: unpacks to {limit + 1:,} bytes, over the {limit:,} "
+        "that Lambda allows a function and all its layers together"
+    ]
+
+
 def test_a_name_with_control_characters_stays_on_its_line(
     built_layer: BuiltLayer, tmp_path: Path, capsys: pytest.CaptureFixture
 ) -> None:
