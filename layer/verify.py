@@ -63,7 +63,8 @@ def verify(
     oversized = _size_problems(zip_path, entries)
     problems += oversized
     if manifest is not None:
-        problems += disagreements(manifest, valid, zip_path, facts, day)
+        label = manifest_path.name if manifest_path else None
+        problems += disagreements(manifest, valid, zip_path, facts, day, label=label)
 
     # Lambda could not unpack such a zip either, and unpacking it here would fail half-way
     # (or, for one over Lambda's size limit, fill the disk).

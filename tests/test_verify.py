@@ -414,6 +414,17 @@ def test_the_bytecode_key_names_the_tags_shipped(built_layer: BuiltLayer, tmp_pa
     ]
 
 
+def test_a_manifest_given_elsewhere_is_the_one_its_problems_name(
+    built_layer: BuiltLayer, tmp_path: Path
+) -> None:
+    elsewhere = tmp_path / "elsewhere.json"
+    elsewhere.write_text(json.dumps({**built_layer.manifest, "version": "9.9.9"}))
+
+    problems = verify(built_layer.zip_path, elsewhere, smoke=False)
+
+    assert problems == ["elsewhere.json: version says '9.9.9', the zip gives '1.0.0'"]
+
+
 def test_a_missing_manifest_is_a_problem(built_layer: BuiltLayer, tmp_path: Path) -> None:
     lonely = tmp_path / built_layer.zip_path.name
     shutil.copy(built_layer.zip_path, lonely)
