@@ -43,9 +43,19 @@ def _parser() -> argparse.ArgumentParser:
         metavar="NAME",
         help=f"run only this benchmark (repeatable): {', '.join(BENCHMARKS)}",
     )
-    parser.add_argument("--rounds", type=int, help="rounds per figure (default 15, quick 3)")
+    parser.add_argument("--rounds", type=_rounds, help="rounds per figure (default 15, quick 3)")
     parser.add_argument("--json", action="store_true", help="print JSON with every sample")
     return parser
+
+
+def _rounds(text: str) -> int:
+    try:
+        rounds = int(text)
+    except ValueError:
+        rounds = 0
+    if rounds < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of rounds above 0")
+    return rounds
 
 
 def _settings(options: argparse.Namespace) -> Settings:

@@ -67,9 +67,12 @@ def disagreements(
     zip_path: Path,
     facts: ZipFacts,
     today: datetime.date,
+    *,
+    label: str | None = None,
 ) -> list[str]:
-    """Where the manifest's well-formed keys (``valid``) and the zip disagree, one line each."""
-    label = zip_path.with_suffix(".json").name
+    """Where the manifest's well-formed keys (``valid``) and the zip disagree, one line each,
+    each beginning with ``label`` (default: the name of the manifest beside the zip)."""
+    label = label or zip_path.with_suffix(".json").name
     problems = _values(manifest, valid, label, zip_path, facts)
     problems += _name_and_version(manifest, valid, label, facts)
     if "files" in valid:

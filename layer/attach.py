@@ -106,7 +106,11 @@ def _warn_if_incompatible(report: dict, layer: dict) -> None:
         )
 
     for warning in warnings:
-        logger.warning("%s: warning: the layer's %s", report["function"], warning)
+        logger.warning(
+            "%s: warning: the function's %s (the layer's compatible ones)",
+            report["function"],
+            warning,
+        )
     if warnings:
         report["warnings"] = warnings
 

@@ -4,6 +4,7 @@ import contextlib
 import logging
 import os
 from collections.abc import Iterator
+from urllib.parse import urlsplit
 
 import boto3
 import botocore.config
@@ -46,6 +47,8 @@ NO_CREDENTIALS = (
     "AWS_SECRET_ACCESS_KEY), or run 'aws configure' / 'aws sso login'"
 )
 NO_REGION = "no AWS region given; pass --region REGION or set AWS_REGION"
+ENDPOINT_ADVICE = "pass --endpoint-url as http(s)://HOST[:PORT]"
+SETTINGS_ADVICE = "fix the AWS_* variables in the environment, or the profile in ~/.aws/config"
 
 ADVICE = [
     (
@@ -99,11 +102,36 @@ def lambda_client(region: str, endpoint_url: str | None = None):
     # botocore says at INFO where it found credentials; the CLI's stderr is for our steps.
     logging.getLogger("botocore").setLevel(logging.WARNING)
 
+    if endpoint_url is not None:
+        _check_endpoint_url(endpoint_url, ENDPOINT_ADVICE)
     with translated():
         session = boto3.Session(region_name=region)
         if session.get_credentials() is None:
             raise LayerError(NO_CREDENTIALS)
+        client = _client(session, endpoint_url)
+    # One from AWS_ENDPOINT_URL(_LAMBDA) or the profile, which botocore takes apart only later.
+    _check_endpoint_url(client.meta.endpoint_url, SETTINGS_ADVICE)
+    return client
+
+
+def _client(session: boto3.Session, endpoint_url: str | None):
+    try:
         return session.client("lambda", endpoint_url=endpoint_url, config=CLIENT_CONFIG)
+    except ValueError as error:
+        # botocore reads the AWS_* settings here and raises a bare ValueError for a malformed
+        # one (AWS_MAX_ATTEMPTS=abc); translated() words an --endpoint-url it cannot parse.
+        if endpoint_url is not None and "endpoint" in str(error).lower():
+            raise
+        raise LayerError(f"{one_line(error)}; {SETTINGS_ADVICE}") from None
+
+
+def _check_endpoint_url(endpoint_url: str, advice: str) -> None:
+    """Refuse a URL that urllib cannot take apart (a port out of range, a broken IPv6 host):
+    botocore would raise a bare ValueError for it at the first request."""
+    try:
+        _ = urlsplit(endpoint_url).port  # reading the port is what checks it
+    except ValueError as error:
+        raise LayerError(f"endpoint URL {endpoint_url}: {error}; {advice}") from None
 
 
 @contextlib.contextmanager
@@ -117,8 +145,7 @@ def translated(subject: str = "", region: str = "") -> Iterator[None]:
         # botocore raises a bare ValueError for an endpoint URL it cannot parse.
         if "endpoint" not in str(error).lower():
             raise
-        advice = "pass --endpoint-url as http(s)://HOST[:PORT]"
-        raise LayerError(f"{one_line(error)}; {advice}") from error
+        raise LayerError(f"{one_line(error)}; {ENDPOINT_ADVICE}") from error
 
 
 def describe(error: Exception, subject: str = "", region: str = "") -> str:

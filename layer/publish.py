@@ -124,6 +124,7 @@ class _Job:
 
 
 def _publish_region(client, region: str, job: _Job) -> dict:
+    report = {"region": region, "published": False}
     try:
         with aws.translated(f"layer {job.layer_name}", region):
             report = _publish_version(client, region, job)
@@ -131,7 +132,8 @@ def _publish_region(client, region: str, job: _Job) -> dict:
             return report
     except LayerError as error:
         print(f"build_layer.sh publish: error: {region}: {error}", file=sys.stderr)
-        return {"region": region, "status": "failed", "published": False, "error": str(error)}
+        # A failure after publishing (in sharing) keeps what was published in the report.
+        return {**report, "status": "failed", "error": str(error)}
 
 
 def _share(client, version: int | None, job: _Job) -> dict[str, str]:

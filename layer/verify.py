@@ -6,10 +6,11 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
+from layer import build
 from layer._agreement import ZipFacts, disagreements, zip_facts
 from layer._args import Parser
 from layer.entries import check_entries, path_conflicts, read_entries
-from layer.errors import LayerError
+from layer.errors import LayerError, printable
 from layer.extensions import ARCHITECTURES
 from layer.manifest import manifest_path, read_manifest
 from layer.manifest_schema import shape_problems
@@ -29,7 +30,7 @@ def main(argv: list[str]) -> int:
     zip_path = arguments.zip or _default_zip()
     problems = verify(zip_path, arguments.manifest, smoke=not arguments.no_smoke)
     for problem in problems:
-        print(problem)
+        print(printable(problem))
     if problems:
         logger.error("%s: %d problem(s); fix them and build again", zip_path.name, len(problems))
         return 1
@@ -46,6 +47,8 @@ def verify(
 ) -> list[str]:
     """Every problem found in the zip and its manifest (beside it unless given); [] if none."""
     if not zip_path.is_file():
+        if zip_path.exists():  # a directory, a pipe or a device
+            raise LayerError(f"{zip_path} is not a file; pass the zip that ./build_layer.sh built")
         raise LayerError(f"{zip_path}: no such file; run ./build_layer.sh to build it")
 
     entries, problems = read_entries(zip_path)
@@ -57,16 +60,34 @@ def verify(
     manifest, valid, problems = _manifest(zip_path, manifest_path)
     claimed = _claimed(manifest, valid, facts, day)
     problems = check_entries(entries, claimed["compatible_architectures"]) + problems
+    oversized = _size_problems(zip_path, entries)
+    problems += oversized
     if manifest is not None:
-        problems += disagreements(manifest, valid, zip_path, facts, day)
+        label = manifest_path.name if manifest_path else None
+        problems += disagreements(manifest, valid, zip_path, facts, day, label=label)
 
-    # Lambda could not unpack such a zip either, and unpacking it here would fail half-way.
-    unpackable = not any(entry.fault for entry in entries) and not path_conflicts(entries)
+    # Lambda could not unpack such a zip either, and unpacking it here would fail half-way
+    # (or, for one over Lambda's size limit, fill the disk).
+    unpackable = (
+        not any(entry.fault for entry in entries) and not path_conflicts(entries) and not oversized
+    )
     if smoke and unpackable and claimed["compatible_runtimes"]:
         names = {entry.name for entry in entries}
         runtimes = claimed["compatible_runtimes"]
         problems += smoke_test(zip_path, runtimes, facts.versions(), names)
     return problems
+
+
+def _size_problems(zip_path: Path, entries: list) -> list[str]:
+    """A line if the entries unpack to more than Lambda allows (publish refuses that too)."""
+    limit = build.MAX_UNZIPPED_BYTES
+    unzipped = sum(entry.size for entry in entries if not entry.is_dir)
+    if unzipped <= limit:
+        return []
+    return [
+        f"{zip_path.name}: unpacks to {unzipped:,} bytes, over the {limit:,} that Lambda allows "
+        "a function and all its layers together"
+    ]
 
 
 def _parser() -> Parser:

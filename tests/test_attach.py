@@ -125,6 +125,8 @@ def test_attach_replaces_in_place_keeps_order_and_second_run_changes_nothing(
     assert reports["mixed"]["after"] == [other[2], ours[4]]
     assert ran.json()["layer_version_arn"] == ours[4]
     assert reports["bare"]["warnings"] == ["runtime python3.11 is not among python3.12, python3.13"]
+    # The runtime is the function's; the list is what the layer declares.
+    assert "bare: warning: the function's runtime python3.11 is not among" in ran.stderr
     assert "warnings" not in reports["mixed"]
 
     again = ["attach", "--layer-arn", ours[4], "--endpoint-url", account.endpoint]

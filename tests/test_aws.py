@@ -99,6 +99,46 @@ def test_unreachable_or_malformed_endpoint(bare_env: dict[str, str]) -> None:
     assert_one_error_line(not_http, "attach", "scheme ftp", "check the network")
 
 
+@pytest.mark.parametrize("endpoint", ["http://127.0.0.1:99999", "http://[::1"])
+def test_endpoint_with_a_bad_port_or_host(bare_env: dict[str, str], endpoint: str) -> None:
+    # urllib refuses these only when botocore takes the URL apart, with a bare ValueError.
+    attach = run_cli(
+        "attach",
+        "--layer-arn",
+        LAYER_ARN,
+        "--function",
+        "f",
+        "--endpoint-url",
+        endpoint,
+        env=bare_env,
+    )
+    publish = run_cli("publish", "--region", "us-east-1", "--endpoint-url", endpoint, env=bare_env)
+
+    advice = (endpoint, "pass --endpoint-url as http(s)://HOST[:PORT]")
+    assert_one_error_line(attach, "attach", *advice)
+    assert_one_error_line(publish, "publish", *advice)
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "fragment"),
+    [
+        ("AWS_ENDPOINT_URL_LAMBDA", "http://127.0.0.1:99999", "Port out of range"),
+        ("AWS_ENDPOINT_URL", "http://[::1", "Invalid IPv6 URL"),
+        ("AWS_MAX_ATTEMPTS", "abc", "invalid literal"),
+    ],
+)
+def test_malformed_aws_settings_in_the_environment(
+    bare_env: dict[str, str], name: str, value: str, fragment: str
+) -> None:
+    bare_env[name] = value
+
+    attach = run_cli("attach", "--layer-arn", LAYER_ARN, "--function", "f", env=bare_env)
+    publish = run_cli("publish", "--region", "us-east-1", env=bare_env)
+
+    assert_one_error_line(attach, "attach", fragment)
+    assert_one_error_line(publish, "publish", fragment)
+
+
 class _Denying(http.server.BaseHTTPRequestHandler):
     """Answers every request as Lambda answers a caller whose policy does not allow the call."""
 

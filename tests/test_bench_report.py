@@ -2,6 +2,9 @@
 
 import re
 
+import pytest
+
+from bench.__main__ import main
 from bench.report import Figure, Goal, Row, as_json, render
 
 
@@ -91,3 +94,14 @@ def test_a_range_goal_is_met_only_inside_the_range():
     assert line_of(render([Figure("lifetime", "", outside)], "h"), "first").endswith(
         "MISSED (0.95)"
     )
+
+
+def test_rounds_below_one_are_refused_before_any_benchmark_runs(capsys):
+    # --rounds 0 used to fall back to the full run of 15 rounds, minutes of work.
+    for rounds in ("0", "-3"):
+        with pytest.raises(SystemExit) as stopped:
+            main(["--rounds", rounds, "--only", "spread"])
+        assert stopped.value.code == 2
+        assert f"--rounds: {rounds!r} is not a whole number of rounds above 0" in (
+            capsys.readouterr().err
+        )

@@ -16,6 +16,7 @@ from botocore.stub import Stubber
 
 from layer import aws
 from layer.cli import main
+from layer.errors import LayerError
 
 REGIONS = ("us-east-1", "eu-west-1")
 READ_ONLY = {"ListLayerVersions", "GetLayerVersion", "GetLayerVersionPolicy"}
@@ -128,6 +129,26 @@ def test_publish_once_per_content_in_each_region_and_share_once(
     ]
     assert {json.dumps(s["Principal"]) for s in statements} == {'"111122223333"', '"*"'}
     assert all(statement["Action"] == "lambda:GetLayerVersion" for statement in statements)
+
+
+def test_a_region_whose_sharing_fails_still_reports_the_version_it_published(
+    moto_endpoint: str, layer_zip: Path, monkeypatch, capsys
+) -> None:
+    def denied(*args, **kwargs) -> str:
+        raise LayerError("access denied calling lambda:AddLayerVersionPermission")
+
+    monkeypatch.setattr("layer.publish.ensure_shared", denied)
+    where = ["--region", "us-east-1", "--endpoint-url", moto_endpoint, "--zip", str(layer_zip)]
+
+    code = main(["publish", *where, "--share-with", "111122223333"])
+
+    assert code == 1
+    (report,) = json.loads(capsys.readouterr().out)["regions"]
+    # The version exists now: a script reading this must not think nothing was published.
+    assert report["status"] == "failed"
+    assert "AddLayerVersionPermission" in report["error"]
+    assert (report["published"], report["version"]) == (True, 1)
+    assert report["layer_version_arn"].endswith(":layer:cached-clients:1")
 
 
 def test_published_version_carries_the_manifest(moto_endpoint: str, layer_zip: Path) -> None:

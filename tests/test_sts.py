@@ -351,3 +351,22 @@ def test_credentials_are_frozen_and_compare_by_value(aws, cached):
         del credentials.access_key_id
     assert pickle.loads(pickle.dumps(credentials)) == credentials
     assert len({credentials, cached.assume_role(ROLE)}) == 1
+
+
+AWARE = datetime.datetime(2030, 1, 1, tzinfo=datetime.UTC)
+
+
+@pytest.mark.parametrize(
+    ("fields", "error", "words"),
+    [
+        (("AKIA", "secret", "token", "2030-01-01T00:00:00Z"), TypeError, "expiration"),
+        (("AKIA", "secret", "token", None), TypeError, "expiration"),
+        ((None, "secret", "token", AWARE), TypeError, "access_key_id"),
+        (("AKIA", b"secret", "token", AWARE), TypeError, "secret_access_key"),
+        (("AKIA", "secret", "token", datetime.datetime(2030, 1, 1)), ValueError, "aware"),
+    ],
+)
+def test_credentials_made_by_hand_refuse_fields_of_the_wrong_type(fields, error, words, cached):
+    # Credentials is public, so a test double may build one; a wrong field says which.
+    with pytest.raises(error, match=words):
+        cached.Credentials(*fields)

@@ -2,6 +2,7 @@
 
 import datetime
 import json
+import os
 import shutil
 import stat
 import sys
@@ -13,7 +14,7 @@ import pytest
 from conftest import BuiltLayer
 
 from layer.cli import main as cli
-from layer.errors import LayerError
+from layer.errors import LayerError, raise_for
 from layer.interpreters import discover
 from layer.runtimes import RUNTIMES
 from layer.verify import verify
@@ -152,6 +153,51 @@ def test_links_absolute_and_escaping_paths_are_each_refused(
     ) in problems
     assert "/python/absolute.py: absolute path" in problems
     assert "python/../escape.py: '..' in the path leads outside the layer" in problems
+
+
+def test_a_layer_over_lambdas_unzipped_limit_is_refused_and_not_unpacked(
+    built_layer: BuiltLayer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # publish refuses such a zip, so verify must not call it fine; a limit the built layer
+    # exceeds stands in for a zip of more than 250 MiB.
+    limit = built_layer.manifest["unzipped_bytes"] - 1
+    monkeypatch.setattr("layer.build.MAX_UNZIPPED_BYTES", limit)
+
+    def no_smoke(*args: object) -> list[str]:
+        raise AssertionError("unpacked a layer Lambda would not take")
+
+    monkeypatch.setattr("layer.verify.smoke_test", no_smoke)
+
+    assert verify(built_layer.zip_path) == [
+        f"{built_layer.zip_path.name}: unpacks to {limit + 1:,} bytes, over the {limit:,} "
+        "that Lambda allows a function and all its layers together"
+    ]
+
+
+def test_a_name_with_control_characters_stays_on_its_line(
+    built_layer: BuiltLayer, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    # A newline would split the problem in two; an escape sequence would reach the terminal.
+    odd = regular("python/cachetools/odd\nname\x1b[2J.txt")
+
+    def add(info: zipfile.ZipInfo, data: bytes) -> list:
+        return [(info, data), (odd, b"")] if info.filename == "python/" else [(info, data)]
+
+    zip_path = rewrite(built_layer, tmp_path, add)
+
+    assert cli(["verify", "--no-smoke", str(zip_path)]) == 1
+    out = capsys.readouterr().out
+    assert "\x1b" not in out
+    named = [line for line in out.splitlines() if "odd" in line]
+    assert named == [
+        f"python/cachetools/odd\\nname\\x1b[2J.txt: in the zip but not listed in "
+        f"{zip_path.with_suffix('.json').name}"
+    ]
+    # publish refuses with the same problems, through raise_for.
+    with pytest.raises(LayerError) as refused:
+        odd_ones = [problem for problem in verify(zip_path, smoke=False) if "odd" in problem]
+        raise_for(odd_ones, str(zip_path), "fix that")
+    assert "odd\\nname\\x1b" in str(refused.value)
 
 
 def test_paths_with_two_spellings_are_refused(built_layer: BuiltLayer, tmp_path: Path) -> None:
@@ -368,6 +414,17 @@ def test_the_bytecode_key_names_the_tags_shipped(built_layer: BuiltLayer, tmp_pa
     ]
 
 
+def test_a_manifest_given_elsewhere_is_the_one_its_problems_name(
+    built_layer: BuiltLayer, tmp_path: Path
+) -> None:
+    elsewhere = tmp_path / "elsewhere.json"
+    elsewhere.write_text(json.dumps({**built_layer.manifest, "version": "9.9.9"}))
+
+    problems = verify(built_layer.zip_path, elsewhere, smoke=False)
+
+    assert problems == ["elsewhere.json: version says '9.9.9', the zip gives '1.0.0'"]
+
+
 def test_a_missing_manifest_is_a_problem(built_layer: BuiltLayer, tmp_path: Path) -> None:
     lonely = tmp_path / built_layer.zip_path.name
     shutil.copy(built_layer.zip_path, lonely)
@@ -384,6 +441,15 @@ def test_a_missing_zip_is_one_error_line(tmp_path: Path, capsys: pytest.CaptureF
         verify(tmp_path / "absent.zip")
     assert cli(["verify", str(tmp_path / "absent.zip")]) == 1
     assert capsys.readouterr().err.count("\n") == 1
+
+
+def test_a_directory_or_pipe_given_as_the_zip_is_not_called_missing(tmp_path: Path) -> None:
+    pipe = tmp_path / "pipe.zip"
+    os.mkfifo(pipe)
+
+    for path in (tmp_path, pipe):
+        with pytest.raises(LayerError, match=r"is not a file; pass the zip that \./build_layer"):
+            verify(path)
 
 
 def test_bytecode_the_runtime_cannot_use_is_reported(

@@ -40,6 +40,17 @@ class Credentials:
         session_token: str,
         expiration: datetime.datetime,
     ) -> None:
+        for name, value in (
+            ("access_key_id", access_key_id),
+            ("secret_access_key", secret_access_key),
+            ("session_token", session_token),
+        ):
+            if not isinstance(value, str):
+                raise TypeError(f"{name} must be a str, not {type(value).__name__}")
+        if not isinstance(expiration, datetime.datetime):
+            raise TypeError(
+                f"expiration must be an aware datetime, not {type(expiration).__name__}"
+            )
         if expiration.tzinfo is None:
             raise ValueError("expiration must be an aware datetime")
         assign = object.__setattr__
