@@ -162,3 +162,13 @@ def test_the_short_form_that_moto_echoes_reads_back_the_same(numbers, cached):
     found = cached.get_item("numbers", {"id": 7})
 
     assert found["big"].as_tuple() == Decimal("1E+100").as_tuple()
+
+
+@pytest.mark.usefixtures("numbers")
+def test_the_error_for_a_huge_key_number_shows_it_in_short(cached, api_calls):
+    with pytest.raises(ValueError, match=r"1E-130 to 9\.9E\+125") as raised:
+        cached.get_item("numbers", {"id": 10**5000})
+
+    assert "1.000000E+5000" in str(raised.value)
+    assert len(str(raised.value)) < 200
+    assert api_calls.count() == 0

@@ -57,7 +57,8 @@ def _canonical(name: str, value: int | Decimal) -> int | Decimal:
     # too many digits. Stripping trailing zeros leaves adjusted() as it is.
     if value and not _MIN_ADJUSTED <= value.adjusted() <= _MAX_ADJUSTED:
         raise ValueError(
-            f"key[{name!r}] is {value}; DynamoDB numbers run from 1E-130 to 9.9E+125 in size"
+            f"key[{name!r}] is {_shown(value)}; DynamoDB numbers run from 1E-130 to 9.9E+125 "
+            "in size"
         )
 
     try:
@@ -71,6 +72,12 @@ def _canonical(name: str, value: int | Decimal) -> int | Decimal:
     if normalized.as_tuple().exponent >= 0 and normalized.adjusted() < _DIGITS:
         return int(normalized)  # what boto3 and DynamoDB write for a whole number
     return normalized
+
+
+def _shown(value: Decimal) -> str:
+    """The number as an error message can show it: in full, or in short when it is long."""
+    text = str(value)
+    return text if len(text) <= 40 else f"{value:.6E}"
 
 
 def read_number(text: str) -> Decimal:
