@@ -3,7 +3,8 @@
 # Sets up .venv from pinned requirements on first use, then hands over to Python.
 set -euo pipefail
 
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# Resolved, so that a link to this script elsewhere still finds the checkout.
+ROOT="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")" && pwd)"
 VENV="$ROOT/.venv"
 BENCH_VENV="$ROOT/.venv-bench"
 # pip itself is pinned like everything else, so two venvs made from the same files match.
@@ -30,7 +31,16 @@ EOF
 
 find_python() {
     local candidate
-    for candidate in "${PYTHON:-}" python3 python3.13 python3.12 python3.11; do
+    # A Python named on purpose is used or refused, never passed over in silence.
+    if [[ -n "${PYTHON:-}" ]]; then
+        if "$PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
+            echo "$PYTHON"
+            return 0
+        fi
+        echo "build_layer.sh: PYTHON=$PYTHON is not a Python 3.11+; fix it or unset it" >&2
+        return 1
+    fi
+    for candidate in python3 python3.13 python3.12 python3.11; do
         [[ -n "$candidate" ]] || continue
         command -v "$candidate" >/dev/null 2>&1 || continue
         if "$candidate" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then

@@ -73,3 +73,43 @@ def test_help_still_shows_the_usage() -> None:
             [str(ROOT / "build_layer.sh"), flag], capture_output=True, text=True, check=True
         )
         assert result.stdout.startswith("usage: ./build_layer.sh [COMMAND] [ARGS...]")
+
+
+def test_a_python_named_that_is_not_one_is_refused(tmp_path: Path) -> None:
+    checkout = tmp_path / "checkout"
+    checkout.mkdir()
+    for name in ("build_layer.sh", "requirements-dev.txt", "pyproject.toml"):
+        shutil.copy2(ROOT / name, checkout / name)
+
+    environment = {**os.environ, "PYTHON": str(tmp_path / "no-such-python")}
+    result = subprocess.run(
+        [str(checkout / "build_layer.sh"), "verify"],
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+    assert result.returncode != 0
+    assert result.stderr.splitlines() == [
+        f"build_layer.sh: PYTHON={tmp_path / 'no-such-python'} is not a Python 3.11+; "
+        "fix it or unset it"
+    ]
+    assert not (checkout / ".venv").exists()
+
+
+def test_a_link_to_the_script_finds_the_checkout(tmp_path: Path) -> None:
+    link = tmp_path / "build_layer.sh"
+    link.symlink_to(ROOT / "build_layer.sh")
+
+    result = subprocess.run(
+        [str(link), "build", "--help"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("usage: build_layer.sh build")
