@@ -30,7 +30,9 @@ def main(argv: list[str]) -> int:
     if args.all_using:
         reports = _attach_all_using(client, target, args.dry_run)
     else:
-        reports = [_attach_one(client, name, target, args.dry_run) for name in args.function]
+        # A function named twice is updated once and reported once.
+        names = dict.fromkeys(args.function)
+        reports = [_attach_one(client, name, target, args.dry_run) for name in names]
     for report in reports:
         _warn_if_incompatible(report, layer)
 

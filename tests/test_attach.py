@@ -136,6 +136,18 @@ def test_attach_replaces_in_place_keeps_order_and_second_run_changes_nothing(
     assert statuses == ["unchanged", "unchanged"]
 
 
+def test_a_function_named_twice_is_reported_once(account: Account, capsys) -> None:
+    ours = account.publish(LAYER, 2)
+    account.function("twice", [ours[0]])
+
+    arguments = ["attach", "--layer-arn", ours[1], "--endpoint-url", account.endpoint]
+    assert main([*arguments, "--function", "twice", "--function", "twice"]) == 0
+
+    reports = json.loads(capsys.readouterr().out)["functions"]
+    assert [(report["function"], report["status"]) for report in reports] == [("twice", "updated")]
+    assert account.layers("twice") == [ours[1]]
+
+
 def test_a_sixth_layer_is_refused_and_other_functions_still_move(account: Account) -> None:
     others = [account.publish(f"other{index}", 1)[0] for index in range(5)]
     ours = account.publish(LAYER, 2)
