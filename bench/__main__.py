@@ -14,6 +14,7 @@ from collections.abc import Callable
 from bench import _env
 from bench._timing import Settings
 from bench.report import Figure, as_json, render
+from layer._args import Parser
 
 __all__ = ["main"]
 
@@ -30,8 +31,8 @@ BENCHMARKS = {
 }
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+def _parser() -> Parser:
+    parser = Parser(
         prog="build_layer.sh bench",
         description="Measure cached_clients beside its peers and print one table of ratios.",
     )
