@@ -11,8 +11,8 @@ __all__ = ["INT_LIMIT", "key_number", "read_number", "write_number"]
 INT_LIMIT = 10**38
 """Every int strictly between -INT_LIMIT and INT_LIMIT is already a canonical key number."""
 
-# https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/HowItWorks.NamingRulesDataTypes.html
-# Numbers have at most 38 significant digits; positive ones run from 1E-130 to 9.99...E+125.
+# DynamoDB developer guide, "Supported data types and naming rules" (Number):
+# numbers have at most 38 significant digits; positive ones run from 1E-130 to 9.99...E+125.
 _DIGITS = 38
 _MIN_ADJUSTED, _MAX_ADJUSTED = -130, 125
 
