@@ -2,6 +2,7 @@
 
 import boto3
 import pytest
+from _tables import hash_key_table
 
 ROLE = "arn:aws:iam::123456789012:role/reader"
 
@@ -11,12 +12,7 @@ pytestmark = pytest.mark.usefixtures("cached")
 @pytest.fixture
 def table(aws):
     """A table "items" (hash key pk) with one small item."""
-    created = boto3.resource("dynamodb").create_table(
-        TableName="items",
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    created = hash_key_table(boto3.resource("dynamodb"), "items")
     created.put_item(Item={"pk": "a"})
     return created
 

@@ -15,6 +15,7 @@ from decimal import Decimal
 import _child
 import boto3
 import pytest
+from _tables import hash_key_table
 from boto3.dynamodb.types import Binary
 from botocore.exceptions import ClientError
 from botocore.stub import Stubber
@@ -311,12 +312,7 @@ def test_role_arn_reads_another_accounts_table_through_moto_server(
         aws_secret_access_key=other.secret_access_key,
         aws_session_token=other.session_token,
     )
-    table = dynamodb.create_table(
-        TableName="shared",
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    table = hash_key_table(dynamodb, "shared")
     table.put_item(Item={"pk": "a", "owner": "210987654321"})
 
     found = cached.get_item("shared", {"pk": "a"}, role_arn=OTHER_ACCOUNT_ROLE)
@@ -710,12 +706,7 @@ print(json.dumps({
 
 def test_get_item_imports_no_boto3_until_an_item_holds_a_binary(moto_endpoint, monkeypatch):
     monkeypatch.setenv("AWS_ENDPOINT_URL", moto_endpoint)
-    table = boto3.resource("dynamodb", endpoint_url=moto_endpoint).create_table(
-        TableName="items",
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    table = hash_key_table(boto3.resource("dynamodb", endpoint_url=moto_endpoint), "items")
     table.put_item(Item={"pk": "plain", "n": 1, "tags": ["a"], "on": True})
     table.put_item(Item=ITEM)
 

@@ -2,6 +2,7 @@
 
 import boto3
 import pytest
+from _tables import hash_key_table
 from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 
@@ -68,12 +69,7 @@ def test_an_empty_key_value_raises_before_any_request(cached, api_calls, key):
 
 def test_a_string_for_a_number_key_is_a_validation_error_not_a_missing_item(aws, cached):
     # moto answers this key with "no item"; DynamoDB refuses it, which the stub stands in for.
-    boto3.resource("dynamodb").create_table(
-        TableName="numbers",
-        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "N"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    hash_key_table(boto3.resource("dynamodb"), "numbers", "id", "N")
     expected = {"TableName": "numbers", "Key": {"id": {"S": "1"}}}
     client = cached.client("dynamodb")
     with Stubber(client) as stubber:

@@ -5,6 +5,7 @@ from decimal import Decimal
 
 import boto3
 import pytest
+from _tables import hash_key_table
 from boto3.dynamodb.types import TypeDeserializer
 from botocore.stub import Stubber
 
@@ -17,12 +18,7 @@ WRITTEN_OUT = "1" + "0" * 100
 @pytest.fixture
 def numbers(aws):
     """A table "numbers" keyed by a number "id", holding the items 1 and 1.5."""
-    table = boto3.resource("dynamodb").create_table(
-        TableName="numbers",
-        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "N"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    table = hash_key_table(boto3.resource("dynamodb"), "numbers", "id", "N")
     table.put_item(Item={"id": 1, "name": "one"})
     table.put_item(Item={"id": Decimal("1.5"), "name": "one and a half"})
     return table
@@ -93,12 +89,7 @@ def test_a_key_number_dynamodb_cannot_hold_raises_before_any_request(
 
 
 def test_38_significant_digits_are_accepted_in_every_position(aws, cached, api_calls):
-    table = boto3.resource("dynamodb").create_table(
-        TableName="wide",
-        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "N"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    table = hash_key_table(boto3.resource("dynamodb"), "wide", "id", "N")
     widest = [
         10**38 - 1,
         -(10**38) + 1,

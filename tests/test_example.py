@@ -22,6 +22,7 @@ from pathlib import Path
 
 import boto3
 import pytest
+from _tables import hash_key_table
 from conftest import FAKE_ENVIRONMENT, ROOT, BuiltLayer
 
 from layer.interpreters import discover
@@ -140,11 +141,8 @@ def create_accounts_table(endpoint: str) -> None:
     owner.client("iam", endpoint_url=endpoint).create_role(
         RoleName="accounts-reader", AssumeRolePolicyDocument=json.dumps(trust)
     )
-    table = owner.resource("dynamodb", endpoint_url=endpoint).create_table(
-        TableName="accounts",
-        KeySchema=[{"AttributeName": "account_id", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "account_id", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
+    table = hash_key_table(
+        owner.resource("dynamodb", endpoint_url=endpoint), "accounts", "account_id"
     )
     for item in ACCOUNTS.values():
         table.put_item(Item=item)

@@ -10,6 +10,7 @@ import os
 
 import _child
 import pytest
+from _tables import hash_key_table
 
 TTL = 100.0
 GROUPS = 5
@@ -26,12 +27,7 @@ EXPECTED_FRESH = (1.0, 0.75, 0.5, 0.25, 0.0)
 def _table() -> None:
     import boto3
 
-    table = boto3.resource("dynamodb").create_table(
-        TableName="items",
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    table = hash_key_table(boto3.resource("dynamodb"), "items")
     with table.batch_writer() as batch:
         for key in KEYS:
             batch.put_item(Item={"pk": key})

@@ -9,6 +9,7 @@ import sys
 import _child
 import boto3
 import pytest
+from _tables import hash_key_table
 
 ROLE = "arn:aws:iam::210987654321:role/reader"
 KEYS = ("k0", "k1", "k2", "k3")
@@ -19,12 +20,7 @@ STEP = 0.25
 @pytest.fixture
 def server(moto_endpoint: str) -> dict[str, str]:
     """moto's server with a table "items" holding KEYS; the environment a scenario needs."""
-    table = boto3.resource("dynamodb", endpoint_url=moto_endpoint).create_table(
-        TableName="items",
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    table = hash_key_table(boto3.resource("dynamodb", endpoint_url=moto_endpoint), "items")
     for key in KEYS:
         table.put_item(Item={"pk": key, "value": f"value of {key}"})
     return {"AWS_ENDPOINT_URL": moto_endpoint}

@@ -11,6 +11,7 @@ import os
 import _child
 import boto3
 import pytest
+from _tables import hash_key_table
 
 ROLE = "arn:aws:iam::123456789012:role/reader"
 ONE_ATTEMPT = {"AWS_MAX_ATTEMPTS": "1"}
@@ -349,12 +350,7 @@ def test_a_success_ends_the_backoff_and_the_next_failure_starts_it_afresh():
 @pytest.fixture
 def items(moto_endpoint: str) -> dict[str, str]:
     """moto's server with a table "items" holding k0 to k4; the environment for a scenario."""
-    table = boto3.resource("dynamodb", endpoint_url=moto_endpoint).create_table(
-        TableName="items",
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    table = hash_key_table(boto3.resource("dynamodb", endpoint_url=moto_endpoint), "items")
     for number in range(5):
         table.put_item(Item={"pk": f"k{number}", "value": number})
     return {"AWS_ENDPOINT_URL": moto_endpoint, **ONE_ATTEMPT}
